@@ -1,0 +1,65 @@
+"""Every message the product sends: one function per message.
+
+Each renders templates/emails/<name>-subject.txt, <name>-body.txt and
+<name>-body.html, and always carries the plain-text alternative. Emails carry
+the minimum: no diagnosis, no answers, no clinical notes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+
+from clinic.models import LoginLink, User
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def build_message(
+    name: str, *, to: str, context: dict[str, Any], headers: dict[str, str] | None = None
+) -> EmailMultiAlternatives:
+    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    subject = render_to_string(f"emails/{name}-subject.txt", context).strip()
+    subject = " ".join(subject.splitlines())
+    text = render_to_string(f"emails/{name}-body.txt", context)
+    html = render_to_string(f"emails/{name}-body.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers or {})
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send(messages: list[EmailMultiAlternatives]) -> int:
+    """Send over one connection: a batch costs one SMTP handshake, not one each."""
+    if not messages:
+        return 0
+    with get_connection() as connection:
+        return connection.send_messages(messages) or 0
+
+
+def login_link(link: LoginLink) -> None:
+    send([
+        build_message(
+            "login-link",
+            to=link.user.email,
+            context={
+                "user": link.user,
+                "url": absolute_url(link.get_absolute_url()),
+                "minutes": int(LoginLink.lifetime().total_seconds() // 60),
+            },
+        )
+    ])
+
+
+def password_reset(*, user: User, url: str) -> None:
+    send([
+        build_message(
+            "password-reset",
+            to=user.email,
+            context={"user": user, "url": url, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+        )
+    ])

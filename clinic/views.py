@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from kombu import Connection
+
+from clinic import mail, services
+from clinic.access import (
+    client_ip,
+    clinic_for,
+    get_patient_or_404,
+    patient_required,
+    patients_for,
+    staff_for,
+    staff_required,
+)
+from clinic.audit import audit_record
+from clinic.forms import LoginLinkForm, PatientSearchForm
+from clinic.models import AuditEvent, Clinic, LoginLink, Patient
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    clinics = Clinic.objects.only("name", "slug", "address", "booking_enabled")
+    return render(request, "clinic/landing.html", {"clinics": clinics})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Where signing in lands: staff on the dashboard, patients on their page."""
+    if request.user.staff_member is not None:  # type: ignore[union-attr]
+        return redirect("dashboard")
+    if Patient.objects.for_user(request.user).exists():  # type: ignore[arg-type]
+        return redirect("me")
+    if request.user.is_superuser:
+        return redirect("admin:index")
+    messages.info(request, "Your account is not linked to a clinic yet. Ask your clinic to add you.")
+    return redirect("landing")
+
+
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    clinic = clinic_for(request)
+    return render(
+        request,
+        "clinic/dashboard.html",
+        {
+            "clinic": clinic,
+            "patient_count": Patient.objects.for_clinic(clinic).count(),
+            "recent_patients": Patient.objects.for_clinic(clinic).order_by("-created_at")[:5],
+        },
+    )
+
+
+@staff_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    form = PatientSearchForm(request.GET)
+    patients = patients_for(request)
+    if form.is_valid():
+        patients = patients.search(form.cleaned_data["q"])
+    page = Paginator(patients.order_by("last_name", "first_name", "pk"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "clinic/patient_list.html", {"form": form, "page": page})
+
+
+@staff_required
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient_or_404(request, pk)
+    audit_record(request, clinic=patient.clinic, action=AuditEvent.Action.VIEW, obj=patient)
+    return render(
+        request, "clinic/patient_detail.html", {"patient": patient, "staff": staff_for(request)}
+    )
+
+
+@patient_required
+def me(request: HttpRequest) -> HttpResponse:
+    records = patients_for(request).select_related("clinic")
+    return render(request, "clinic/me.html", {"records": records})
+
+
+def book(request: HttpRequest, clinic_slug: str) -> HttpResponse:
+    clinic = get_object_or_404(Clinic, slug=clinic_slug)
+    return render(request, "clinic/book.html", {"clinic": clinic})
+
+
+# Accounts ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def login_link_request(request: HttpRequest) -> HttpResponse:
+    form = LoginLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.login_link_create(email=form.cleaned_data["email"], ip_address=client_ip(request))
+        # The same answer whether or not the address is known.
+        return redirect("login_link_sent")
+    return render(request, "registration/login_link_request.html", {"form": form})
+
+
+def login_link_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/login_link_sent.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_link(request: HttpRequest, token: str) -> HttpResponse:
+    # Mail scanners open links: GET only shows a button, POST signs in.
+    if request.method == "GET":
+        valid = LoginLink.id_from_token(token) is not None
+        return render(request, "registration/login_link_confirm.html", {"valid": valid})
+    user = services.login_link_use(token=token)
+    if user is None:
+        messages.error(request, "That sign-in link has expired or was already used. Ask for a new one.")
+        return redirect("login_link_request")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("home")
+
+
+# Operations ----------------------------------------------------------------
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
+    try:
+        with Connection(
+            settings.CELERY_BROKER_URL, connect_timeout=2, transport_options=options
+        ) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            return True
+    except Exception:
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    status = {"database": _database_ok(), "broker": _broker_ok()}
+    healthy = all(status.values())
+    body = {"status": "ok" if healthy else "unavailable", **{k: "ok" if v else "down" for k, v in status.items()}}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _outbox_allowed(request: HttpRequest) -> None:
+    if not (settings.DEBUG and settings.EMAIL_BACKEND == "clinic.mail.EmlFileBackend"):
+        raise Http404
+
+
+@staff_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    _outbox_allowed(request)
+    return render(request, "clinic/outbox.html", {"messages_": mail.outbox_list()})
+
+
+@staff_required
+def outbox_message(request: HttpRequest, name: str) -> HttpResponse:
+    _outbox_allowed(request)
+    message = mail.outbox_get(name)
+    if message is None:
+        raise Http404
+    return render(request, "clinic/outbox_message.html", {"message": message})
+
+
+@staff_required
+def outbox_html(request: HttpRequest, name: str) -> HttpResponse:
+    _outbox_allowed(request)
+    message = mail.outbox_get(name)
+    if message is None or message.html is None:
+        raise Http404
+    response = HttpResponse(message.html)
+    # Shown inside the outbox page's iframe; no scripts, no forms, no network.
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; "
+        "frame-ancestors 'self'"
+    )
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
