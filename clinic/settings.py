@@ -160,6 +160,11 @@ STORAGES = {
         )
     },
 }
+if DEBUG:
+    # WhiteNoise serves straight from the source folders while developing.
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 
