@@ -42,24 +42,32 @@ def send(messages: list[EmailMultiAlternatives]) -> int:
 
 
 def login_link(link: LoginLink) -> None:
-    send([
-        build_message(
-            "login-link",
-            to=link.user.email,
-            context={
-                "user": link.user,
-                "url": absolute_url(link.get_absolute_url()),
-                "minutes": int(LoginLink.lifetime().total_seconds() // 60),
-            },
-        )
-    ])
+    send(
+        [
+            build_message(
+                "login-link",
+                to=link.user.email,
+                context={
+                    "user": link.user,
+                    "url": absolute_url(link.get_absolute_url()),
+                    "minutes": int(LoginLink.lifetime().total_seconds() // 60),
+                },
+            )
+        ]
+    )
 
 
 def password_reset(*, user: User, url: str) -> None:
-    send([
-        build_message(
-            "password-reset",
-            to=user.email,
-            context={"user": user, "url": url, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
-        )
-    ])
+    send(
+        [
+            build_message(
+                "password-reset",
+                to=user.email,
+                context={
+                    "user": user,
+                    "url": url,
+                    "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+                },
+            )
+        ]
+    )

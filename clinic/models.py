@@ -100,11 +100,13 @@ class Clinic(models.Model):
     # Booking settings.
     booking_enabled = models.BooleanField(default=True)
     booking_min_notice_hours = models.PositiveIntegerField(
-        default=12, validators=[MaxValueValidator(24 * 14)],
+        default=12,
+        validators=[MaxValueValidator(24 * 14)],
         help_text="How long before a consult it can still be booked online.",
     )
     booking_max_days_ahead = models.PositiveIntegerField(
-        default=60, validators=[MinValueValidator(1), MaxValueValidator(365)],
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
     one_consult_per_day = models.BooleanField(
         default=True, help_text="A patient may hold at most one active consult per day."
@@ -113,7 +115,8 @@ class Clinic(models.Model):
     # Reminder settings.
     reminders_enabled = models.BooleanField(default=True)
     default_reminder_time = models.TimeField(
-        default="08:00", help_text="Local time of day for exercise reminders, unless the patient picks another."
+        default="08:00",
+        help_text="Local time of day for exercise reminders, unless the patient picks another.",
     )
     consult_reminder_hours = models.CharField(
         max_length=40, default="24,1", help_text="Hours before a consult to send reminders."
@@ -138,10 +141,14 @@ class StaffMember(models.Model):
         RECEPTIONIST = "receptionist", "Receptionist"
         ADMIN = "admin", "Clinic admin"
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="staff")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLINICIAN)
-    job_title = models.CharField(max_length=80, blank=True, help_text="For example Physiotherapist.")
+    job_title = models.CharField(
+        max_length=80, blank=True, help_text="For example Physiotherapist."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -182,7 +189,9 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         condition = Q()
         for word in query.split():
             condition &= (
-                Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
             )
         return self.filter(condition)
 
@@ -194,15 +203,22 @@ class Patient(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
-    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
     consent_email = models.BooleanField(
-        "consents to email", default=False,
+        "consents to email",
+        default=False,
         help_text="The patient agreed to receive exercise plans and reminders by email.",
     )
     consent_email_at = models.DateTimeField(null=True, blank=True, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="patient_records", help_text="The patient's own login, if they have one.",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="patient_records",
+        help_text="The patient's own login, if they have one.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -213,11 +229,15 @@ class Patient(models.Model):
         ordering = ["last_name", "first_name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["clinic", "email"], condition=~Q(email=""), name="patient_unique_email_per_clinic"
+                fields=["clinic", "email"],
+                condition=~Q(email=""),
+                name="patient_unique_email_per_clinic",
             ),
         ]
         indexes = [
-            models.Index(fields=["clinic", "last_name", "first_name"], name="patient_clinic_name_idx"),
+            models.Index(
+                fields=["clinic", "last_name", "first_name"], name="patient_clinic_name_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -262,7 +282,9 @@ class LoginLink(models.Model):
 
     SALT = "backstride.login-link"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_links")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_links"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -275,6 +297,9 @@ class LoginLink(models.Model):
 
     def __str__(self) -> str:
         return f"Sign-in link for {self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("login_link", args=[self.token])
 
     @classmethod
     def lifetime(cls) -> timedelta:
@@ -291,9 +316,6 @@ class LoginLink(models.Model):
         except signing.BadSignature:
             return None
         return value if isinstance(value, int) else None
-
-    def get_absolute_url(self) -> str:
-        return reverse("login_link", args=[self.token])
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -328,8 +350,12 @@ class AuditEvent(models.Model):
         ordering = ["-at"]
         indexes = [
             models.Index(fields=["clinic", "-at"], name="audit_clinic_at_idx"),
-            models.Index(fields=["clinic", "object_type", "object_id"], name="audit_clinic_object_idx"),
+            models.Index(
+                fields=["clinic", "object_type", "object_id"], name="audit_clinic_object_idx"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.actor} {self.get_action_display().lower()} {self.object_type} {self.object_id}"
+        return (
+            f"{self.actor} {self.get_action_display().lower()} {self.object_type} {self.object_id}"
+        )

@@ -41,7 +41,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("me")
     if request.user.is_superuser:
         return redirect("admin:index")
-    messages.info(request, "Your account is not linked to a clinic yet. Ask your clinic to add you.")
+    messages.info(
+        request, "Your account is not linked to a clinic yet. Ask your clinic to add you."
+    )
     return redirect("landing")
 
 
@@ -117,7 +119,9 @@ def login_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "registration/login_link_confirm.html", {"valid": valid})
     user = services.login_link_use(token=token)
     if user is None:
-        messages.error(request, "That sign-in link has expired or was already used. Ask for a new one.")
+        messages.error(
+            request, "That sign-in link has expired or was already used. Ask for a new one."
+        )
         return redirect("login_link_request")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("home")
@@ -152,7 +156,10 @@ def _broker_ok() -> bool:
 def healthz(request: HttpRequest) -> JsonResponse:
     status = {"database": _database_ok(), "broker": _broker_ok()}
     healthy = all(status.values())
-    body = {"status": "ok" if healthy else "unavailable", **{k: "ok" if v else "down" for k, v in status.items()}}
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        **{k: "ok" if v else "down" for k, v in status.items()},
+    }
     return JsonResponse(body, status=200 if healthy else 503)
 
 

@@ -29,8 +29,10 @@ def _eager_celery() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _mail_in_tmp(settings: Any, tmp_path: Any) -> None:
+def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    # A fast hash: the real one costs a third of a second per password.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -45,7 +47,9 @@ def other_clinic(db: None) -> Clinic:
 
 @pytest.fixture
 def physio(clinic: Clinic) -> StaffMember:
-    return StaffFactory(clinic=clinic, user__email="physio@riverside.example.com", user__first_name="Alex")
+    return StaffFactory(
+        clinic=clinic, user__email="physio@riverside.example.com", user__first_name="Alex"
+    )
 
 
 @pytest.fixture
@@ -55,13 +59,17 @@ def receptionist(clinic: Clinic) -> StaffMember:
 
 @pytest.fixture
 def clinic_admin(clinic: Clinic) -> StaffMember:
-    return StaffFactory(clinic=clinic, role=StaffMember.Role.ADMIN, user__is_staff=True, job_title="")
+    return StaffFactory(
+        clinic=clinic, role=StaffMember.Role.ADMIN, user__is_staff=True, job_title=""
+    )
 
 
 @pytest.fixture
 def patient(clinic: Clinic) -> Patient:
     user = UserFactory(email="jamie@example.com", first_name="Jamie", last_name="Rivers")
-    return PatientFactory(clinic=clinic, email=user.email, first_name="Jamie", last_name="Rivers", user=user)
+    return PatientFactory(
+        clinic=clinic, email=user.email, first_name="Jamie", last_name="Rivers", user=user
+    )
 
 
 @pytest.fixture

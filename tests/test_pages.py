@@ -24,7 +24,9 @@ def test_landing_explains_the_product_and_links_each_clinics_pages(
         assert reverse("book", args=[c.slug]) in html
 
 
-def test_pages_load_bootstrap_and_htmx_from_our_own_static_files(client: Client, clinic: Clinic) -> None:
+def test_pages_load_bootstrap_and_htmx_from_our_own_static_files(
+    client: Client, clinic: Clinic
+) -> None:
     html = client.get("/").content.decode()
     assert "/static/vendor/bootstrap/bootstrap.min.css" in html
     assert "/static/vendor/htmx/htmx.min.js" in html
@@ -48,7 +50,9 @@ def test_staff_see_dashboard_and_patients_in_the_navigation(physio_client: Clien
     assert "Riverside Running Physio" in html
 
 
-def test_patients_see_their_plan_in_the_navigation_not_the_dashboard(patient_client: Client) -> None:
+def test_patients_see_their_plan_in_the_navigation_not_the_dashboard(
+    patient_client: Client,
+) -> None:
     html = patient_client.get(reverse("me")).content.decode()
     assert reverse("me") in html
     assert reverse("dashboard") not in html
@@ -62,13 +66,17 @@ def test_visitors_see_a_sign_in_button(client: Client, clinic: Clinic) -> None:
 
 
 @pytest.mark.parametrize("name", ["assess", "book"])
-def test_clinic_public_pages_show_how_to_reach_the_clinic(client: Client, clinic: Clinic, name: str) -> None:
+def test_clinic_public_pages_show_how_to_reach_the_clinic(
+    client: Client, clinic: Clinic, name: str
+) -> None:
     response = client.get(reverse(name, args=[clinic.slug]))
     assert response.status_code == 200
     assert clinic.contact_email in response.content.decode()
 
 
-def test_the_self_assessment_page_always_says_when_to_get_urgent_help(client: Client, clinic: Clinic) -> None:
+def test_the_self_assessment_page_always_says_when_to_get_urgent_help(
+    client: Client, clinic: Clinic
+) -> None:
     html = client.get(reverse("assess", args=[clinic.slug])).content.decode()
     assert "emergency" in html
 

@@ -19,7 +19,13 @@ from clinic.models import Clinic, Patient, StaffMember, User
 DEMO_LOGINS = [
     # email, password, first, last, role (None = patient)
     ("physio@example.com", "backstride-physio", "Alex", "Morgan", StaffMember.Role.CLINICIAN),
-    ("reception@example.com", "backstride-reception", "Robin", "Hale", StaffMember.Role.RECEPTIONIST),
+    (
+        "reception@example.com",
+        "backstride-reception",
+        "Robin",
+        "Hale",
+        StaffMember.Role.RECEPTIONIST,
+    ),
     ("admin@example.com", "backstride-admin", "Casey", "Shaw", StaffMember.Role.ADMIN),
     ("patient@example.com", "backstride-patient", "Jamie", "Rivers", None),
 ]
@@ -32,10 +38,16 @@ MORE_PATIENTS = [
 ]
 
 CLINIC_ADMIN_PERMISSIONS = [
-    ("clinic", "view_clinic"), ("clinic", "change_clinic"),
-    ("clinic", "view_staffmember"), ("clinic", "add_staffmember"), ("clinic", "change_staffmember"),
-    ("clinic", "view_patient"), ("clinic", "add_patient"), ("clinic", "change_patient"),
-    ("clinic", "view_auditevent"), ("clinic", "view_user"),
+    ("clinic", "view_clinic"),
+    ("clinic", "change_clinic"),
+    ("clinic", "view_staffmember"),
+    ("clinic", "add_staffmember"),
+    ("clinic", "change_staffmember"),
+    ("clinic", "view_patient"),
+    ("clinic", "add_patient"),
+    ("clinic", "change_patient"),
+    ("clinic", "view_auditevent"),
+    ("clinic", "view_user"),
 ]
 
 
@@ -87,10 +99,14 @@ class Command(BaseCommand):
             user = self.user(email, password, first, last, is_staff=role == StaffMember.Role.ADMIN)
             if role is None:
                 Patient.objects.update_or_create(
-                    clinic=clinic, email=email,
+                    clinic=clinic,
+                    email=email,
                     defaults={
-                        "first_name": first, "last_name": last, "user": user,
-                        "date_of_birth": date(1990, 6, 15), "time_zone": "Europe/London",
+                        "first_name": first,
+                        "last_name": last,
+                        "user": user,
+                        "date_of_birth": date(1990, 6, 15),
+                        "time_zone": "Europe/London",
                         "consent_email": True,
                     },
                 )
@@ -98,7 +114,9 @@ class Command(BaseCommand):
             StaffMember.objects.update_or_create(
                 user=user,
                 defaults={
-                    "clinic": clinic, "role": role, "is_active": True,
+                    "clinic": clinic,
+                    "role": role,
+                    "is_active": True,
                     "job_title": "Physiotherapist" if role == StaffMember.Role.CLINICIAN else "",
                 },
             )
@@ -107,18 +125,36 @@ class Command(BaseCommand):
 
         for first, last, email, dob in MORE_PATIENTS:
             Patient.objects.update_or_create(
-                clinic=clinic, email=email,
-                defaults={"first_name": first, "last_name": last, "date_of_birth": dob, "consent_email": True},
+                clinic=clinic,
+                email=email,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "date_of_birth": dob,
+                    "consent_email": True,
+                },
             )
 
         # A second clinic, so tenant isolation can be seen in the demo too.
-        north = self.user("physio@northside.example.com", "backstride-north", "Niamh", "Byrne", is_staff=False)
+        north = self.user(
+            "physio@northside.example.com", "backstride-north", "Niamh", "Byrne", is_staff=False
+        )
         StaffMember.objects.update_or_create(
-            user=north, defaults={"clinic": other, "role": StaffMember.Role.CLINICIAN, "job_title": "Physiotherapist"}
+            user=north,
+            defaults={
+                "clinic": other,
+                "role": StaffMember.Role.CLINICIAN,
+                "job_title": "Physiotherapist",
+            },
         )
         Patient.objects.update_or_create(
-            clinic=other, email="sean.kelly@example.com",
-            defaults={"first_name": "Seán", "last_name": "Kelly", "date_of_birth": date(1984, 3, 2)},
+            clinic=other,
+            email="sean.kelly@example.com",
+            defaults={
+                "first_name": "Seán",
+                "last_name": "Kelly",
+                "date_of_birth": date(1984, 3, 2),
+            },
         )
 
     def user(self, email: str, password: str, first: str, last: str, *, is_staff: bool) -> User:
