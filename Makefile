@@ -20,8 +20,9 @@ install: .venv/.synced
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@echo "Backstride on http://127.0.0.1:8000 (web, Celery worker and beat). Ctrl-C stops them all."
-	.venv/bin/honcho --no-prefix start -f Procfile.dev 2>/dev/null || .venv/bin/honcho start -f Procfile.dev
+	@echo "Starting Backstride on http://127.0.0.1:8000 with a Celery worker and beat. Ctrl-C stops them all."
+	@echo "Demo logins: physio@example.com / backstride-physio, patient@example.com / backstride-patient"
+	.venv/bin/honcho start -f Procfile.dev
 
 # Debian's Chromium for the browser tests and docker-compose to validate the
 # compose file; installed only when missing (root can apt-get on these machines).

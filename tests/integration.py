@@ -295,6 +295,12 @@ def _queue_declaration(queue: str) -> Queue:
     return Queue(queue, Exchange(queue, type="direct"), routing_key=queue)
 
 
+def _delete_queue(bound: Queue) -> None:
+    # kombu's Redis transport removes only the bindings this channel declared.
+    bound.declare()
+    bound.delete()
+
+
 def _with_channel(app: Celery, action: Callable[[Any], Any]) -> None:
     with app.connection_for_write() as conn:
         action(conn.default_channel)
@@ -364,7 +370,7 @@ def running_worker(
         worker.stop()
         print(f"--- Celery worker output ({log_path}) ---\n{worker.output()}")
         with contextlib.suppress(Exception):
-            _with_channel(app, lambda ch: declaration(ch).delete())
+            _with_channel(app, lambda ch: _delete_queue(declaration(ch)))
         app.close()
 
 
