@@ -8,7 +8,7 @@ def site(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     member = user.staff_member if user is not None and user.is_authenticated else None
     return {
-        "site_name": settings.SITE_NAME,
+        "brand": settings.SITE_NAME,
         "debug_outbox": settings.DEBUG and settings.EMAIL_BACKEND == "clinic.mail.EmlFileBackend",
         "current_staff": member,
         "is_staff_user": member is not None,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage as ParsedMessage
 from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -40,7 +41,7 @@ class OutboxMessage:
     name: str
     subject: str
     to: str
-    sent_at: str
+    sent_at: datetime | None
     text: str
     html: str | None
     attachments: list[str]
@@ -54,7 +55,7 @@ def _read(path: Path) -> OutboxMessage:
         name=path.name,
         subject=str(parsed["subject"] or ""),
         to=str(parsed["to"] or ""),
-        sent_at=str(parsed["date"] or ""),
+        sent_at=parsedate_to_datetime(parsed["date"]) if parsed["date"] else None,
         text=text_part.get_content() if text_part is not None else "",
         html=html_part.get_content() if html_part is not None else None,
         attachments=[part.get_filename() or "attachment" for part in parsed.iter_attachments()],

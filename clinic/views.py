@@ -115,7 +115,8 @@ def login_link_sent(request: HttpRequest) -> HttpResponse:
 def login_link(request: HttpRequest, token: str) -> HttpResponse:
     # Mail scanners open links: GET only shows a button, POST signs in.
     if request.method == "GET":
-        valid = LoginLink.id_from_token(token) is not None
+        link_id = LoginLink.id_from_token(token)
+        valid = link_id is not None and LoginLink.objects.usable().filter(pk=link_id).exists()
         return render(request, "registration/login_link_confirm.html", {"valid": valid})
     user = services.login_link_use(token=token)
     if user is None:
@@ -140,12 +141,18 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
-    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
+    options = {
+        **getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+        # Redis: bound reads too, not only the connect, or a broker that accepts
+        # the connection and never answers hangs the probe for good.
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+    }
     try:
         with Connection(
             settings.CELERY_BROKER_URL, connect_timeout=2, transport_options=options
         ) as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
             return True
     except Exception:
         return False

@@ -161,8 +161,10 @@ def test_a_patient_signs_in_with_an_emailed_link_once(
     assert response.url == reverse("home")
     assert int(client.session["_auth_user_id"]) == patient.user_id
 
-    # Single use: a second press, even from another browser, is refused.
+    # Single use: the page now says so, and a second press, even from another
+    # browser, is refused.
     other = Client()
+    assert "Sign me in" not in other.get(path).content.decode()
     response = other.post(path)
     assert response.url == reverse("login_link_request")
     assert "_auth_user_id" not in other.session
