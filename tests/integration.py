@@ -6,7 +6,8 @@ for example::
 
     from tests.integration import smtp_sink_fixture, start_worker_fixture  # noqa: F401
 
-and then asks for `smtp_sink` and `start_worker` by name. The context managers
+and then asks for `smtp_sink` and `start_worker` by name (`redis_broker_url_fixture`
+gives `redis_broker_url` for a test that talks to Redis itself). The context managers
 underneath (`running_smtp_sink`, `running_worker`) work without pytest too.
 """
 
