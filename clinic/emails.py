@@ -71,3 +71,37 @@ def password_reset(*, user: User, url: str) -> None:
             )
         ]
     )
+
+
+def plan(assignment: Any) -> None:
+    """The emailed exercise plan: this week's exercises with pictures, a link
+    to the plan page and the sessions as a calendar file."""
+    from exercises import calendar, links
+
+    patient = assignment.patient
+    today = assignment.local_today()
+    week = assignment.week_number(max(today, assignment.start_date))
+    items = assignment.items_for_week(week, list(assignment.items.select_related("exercise")))
+    url = absolute_url(links.plan_path(assignment.pk))
+    message = build_message(
+        "plan",
+        to=patient.email,
+        context={
+            "patient": patient,
+            "clinic": assignment.clinic,
+            "assignment": assignment,
+            "week": week,
+            "items": [
+                {"item": item, "picture": absolute_url(item.exercise.email_picture_url)}
+                for item in items
+            ],
+            "url": url,
+            "updated": assignment.version > 1,
+        },
+    )
+    message.attach(
+        "exercise-plan.ics",
+        calendar.plan_ics(assignment, plan_url=url),
+        "text/calendar; method=PUBLISH; charset=utf-8",
+    )
+    send([message])

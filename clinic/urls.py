@@ -49,6 +49,7 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("book/<slug:clinic_slug>/", views.book, name="book"),
     path("assess/", include("triage.urls")),
+    path("", include("exercises.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("outbox/", views.outbox, name="outbox"),
     path("outbox/<str:name>/", views.outbox_message, name="outbox_message"),

@@ -25,6 +25,7 @@ from clinic.access import (
 from clinic.audit import audit_record
 from clinic.forms import LoginLinkForm, PatientSearchForm
 from clinic.models import AuditEvent, Clinic, LoginLink, Patient
+from exercises.models import Assignment
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -77,15 +78,24 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_or_404(request, pk)
     audit_record(request, clinic=patient.clinic, action=AuditEvent.Action.VIEW, obj=patient)
+    plans = [
+        (plan, plan.adherence(list(plan.logs.all())))
+        for plan in Assignment.objects.for_patient(patient).prefetch_related("logs")
+    ]
     return render(
-        request, "clinic/patient_detail.html", {"patient": patient, "staff": staff_for(request)}
+        request,
+        "clinic/patient_detail.html",
+        {"patient": patient, "staff": staff_for(request), "plans": plans},
     )
 
 
 @patient_required
 def me(request: HttpRequest) -> HttpResponse:
     records = patients_for(request).select_related("clinic")
-    return render(request, "clinic/me.html", {"records": records})
+    plans = Assignment.objects.filter(patient__in=records).exclude(status=Assignment.Status.ENDED)
+    return render(
+        request, "clinic/me.html", {"records": records, "plans": plans.select_related("clinic")}
+    )
 
 
 def book(request: HttpRequest, clinic_slug: str) -> HttpResponse:

@@ -57,3 +57,42 @@ class PatientFactory(factory.django.DjangoModelFactory):
     date_of_birth = date(1990, 5, 17)
     time_zone = "Europe/London"
     consent_email = True
+
+
+class ExerciseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "exercises.Exercise"
+
+    clinic = None
+    name = factory.Sequence(lambda n: f"Exercise {n}")
+    slug = factory.Sequence(lambda n: f"exercise-{n}")
+    summary = "A calm, controlled movement."
+    steps = ["Get into position.", "Move slowly.", "Return to the start."]
+    category = "strength"
+    equipment = "none"
+    difficulty = 1
+    default_sets = 3
+    default_reps = 10
+    illustration = "exercises/placeholder.svg"
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "exercises.Program"
+
+    clinic = None
+    name = factory.Sequence(lambda n: f"Program {n}")
+    slug = factory.Sequence(lambda n: f"program-{n}")
+    goal = "Stronger glutes, calmer back"
+    duration_weeks = 4
+
+
+class ProgramItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "exercises.ProgramItem"
+
+    program = factory.SubFactory(ProgramFactory)
+    exercise = factory.SubFactory(ExerciseFactory)
+    sets = 3
+    reps = 10
+    order = factory.Sequence(int)

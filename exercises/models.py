@@ -1,0 +1,473 @@
+"""The exercise library, program templates, and the plans patients are given."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import Clinic, Patient
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+class Region(models.Model):
+    """A body region or muscle group an exercise works (glutes, core ...)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExerciseQuerySet(models.QuerySet["Exercise"]):
+    def for_clinic(self, clinic: Clinic) -> ExerciseQuerySet:
+        """The clinic's own exercises plus the shared library, minus what it hid."""
+        return self.filter(Q(clinic=clinic) | Q(clinic__isnull=True)).exclude(hidden_for=clinic)
+
+    def shared(self) -> ExerciseQuerySet:
+        return self.filter(clinic__isnull=True)
+
+    def search(self, query: str) -> ExerciseQuerySet:
+        condition = Q()
+        for word in query.split():
+            condition &= Q(name__icontains=word) | Q(summary__icontains=word)
+        return self.filter(condition)
+
+
+class Exercise(models.Model):
+    class Category(models.TextChoices):
+        STRENGTH = "strength", "Strength"
+        CORE = "core", "Core"
+        MOBILITY = "mobility", "Mobility and stretching"
+        MOTOR_CONTROL = "motor_control", "Motor control"
+        RUNNING_DRILL = "running_drill", "Running drill"
+        CONDITIONING = "conditioning", "Conditioning"
+        SELF_TEST = "self_test", "Self-test"
+
+    class Equipment(models.TextChoices):
+        NONE = "none", "No equipment"
+        MAT = "mat", "Mat"
+        STABILITY_BALL = "stability_ball", "Stability ball"
+        FOAM_ROLLER = "foam_roller", "Foam roller"
+        BAR = "bar", "Pull-up bar"
+        DUMBBELL = "dumbbell", "Dumbbells"
+        BENCH = "bench", "Bench or step"
+
+    SHARED_LICENCE = "CC BY-SA 4.0"
+
+    clinic = models.ForeignKey(
+        Clinic,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exercises",
+        help_text="Empty for the shared library; set for a clinic's own exercise.",
+    )
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="adaptations"
+    )
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    summary = models.CharField(max_length=240)
+    steps = models.JSONField(default=list, help_text="Numbered steps, in order.")
+    cues = models.JSONField(default=list, blank=True, help_text="Coaching cues.")
+    mistakes = models.JSONField(default=list, blank=True, help_text="Common mistakes.")
+    safety = models.JSONField(default=list, blank=True, help_text="When to stop.")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    regions = models.ManyToManyField(Region, related_name="exercises", blank=True)
+    equipment = models.CharField(max_length=20, choices=Equipment.choices, default=Equipment.NONE)
+    difficulty = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+    default_sets = models.PositiveSmallIntegerField(default=3, validators=[MaxValueValidator(20)])
+    default_reps = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(200)]
+    )
+    default_hold_seconds = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(600)]
+    )
+    per_side = models.BooleanField(default=False)
+    rest_seconds = models.PositiveSmallIntegerField(default=45, validators=[MaxValueValidator(600)])
+    illustration = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="A picture shipped in static/, e.g. exercises/glute-bridge.svg.",
+    )
+    image = models.FileField(
+        upload_to="exercises/",
+        blank=True,
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp"])],
+        help_text="A clinic's own photo (PNG, JPEG or WebP).",
+    )
+    video_url = models.URLField(blank=True)
+    licence = models.CharField(max_length=60, default=SHARED_LICENCE)
+    hidden_for = models.ManyToManyField(Clinic, blank=True, related_name="hidden_exercises")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ExerciseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=Q(clinic__isnull=True),
+                name="exercise_shared_slug_unique",
+            ),
+            models.UniqueConstraint(fields=["clinic", "slug"], name="exercise_clinic_slug_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["category", "name"], name="exercise_category_idx"),
+            models.Index(fields=["equipment", "name"], name="exercise_equipment_idx"),
+            models.Index(fields=["difficulty", "name"], name="exercise_difficulty_idx"),
+            models.Index(fields=["clinic", "name"], name="exercise_clinic_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("exercise_detail", args=[self.pk])
+
+    @property
+    def picture_url(self) -> str:
+        if self.image:
+            return self.image.url
+        return static(self.illustration or "exercises/placeholder.svg")
+
+    @property
+    def email_picture_url(self) -> str:
+        """Mail apps do not show SVG: emails use the PNG rendering of the picture."""
+        if self.image:
+            return self.image.url
+        if self.illustration.endswith(".svg"):
+            png = self.illustration.replace("exercises/", "exercises/png/").replace(".svg", ".png")
+            return static(png)
+        return static(self.illustration or "exercises/png/placeholder.png")
+
+    @property
+    def is_shared(self) -> bool:
+        return self.clinic_id is None
+
+    @property
+    def default_dosage(self) -> str:
+        return dosage_text(
+            sets=self.default_sets,
+            reps=self.default_reps,
+            hold_seconds=self.default_hold_seconds,
+            per_side=self.per_side,
+        )
+
+    def clean(self) -> None:
+        if not self.steps:
+            raise ValidationError({"steps": "Give at least one step."}, code="no_steps")
+        if self.default_reps is None and self.default_hold_seconds is None:
+            raise ValidationError("Give a number of reps or a hold time.", code="no_dosage")
+
+
+def dosage_text(*, sets: int, reps: int | None, hold_seconds: int | None, per_side: bool) -> str:
+    """'3 × 10 reps each side', '3 × 30 s hold' ..."""
+    parts = []
+    if reps:
+        parts.append(f"{sets} × {reps} reps")
+    if hold_seconds:
+        parts.append(f"hold {hold_seconds} s" if reps else f"{sets} × {hold_seconds} s hold")
+    text = ", ".join(parts) or f"{sets} sets"
+    return f"{text} each side" if per_side else text
+
+
+class Dosage(models.Model):
+    """What a prescribed exercise asks for: shared by template and plan items."""
+
+    sets = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    reps = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(200)]
+    )
+    hold_seconds = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(600)]
+    )
+    per_side = models.BooleanField(default=False)
+    week_from = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    week_to = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty: to the end."
+    )
+    notes = models.CharField(max_length=240, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "pk"]
+
+    @property
+    def dosage(self) -> str:
+        return dosage_text(
+            sets=self.sets, reps=self.reps, hold_seconds=self.hold_seconds, per_side=self.per_side
+        )
+
+    def applies_in_week(self, week: int) -> bool:
+        return self.week_from <= week and (self.week_to is None or week <= self.week_to)
+
+    def clean(self) -> None:
+        if self.reps is None and self.hold_seconds is None:
+            raise ValidationError("Give a number of reps or a hold time.", code="no_dosage")
+        if self.week_to is not None and self.week_to < self.week_from:
+            raise ValidationError(
+                {"week_to": "The last week comes before the first."}, code="weeks_reversed"
+            )
+
+
+class ProgramQuerySet(models.QuerySet["Program"]):
+    def for_clinic(self, clinic: Clinic) -> ProgramQuerySet:
+        return self.filter(Q(clinic=clinic) | Q(clinic__isnull=True))
+
+
+class Program(models.Model):
+    """A template clinicians assign; shared (clinic empty) or a clinic's own."""
+
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.CASCADE, related_name="programs"
+    )
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120)
+    goal = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    duration_weeks = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(52)]
+    )
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProgramQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(clinic__isnull=True), name="program_shared_slug_unique"
+            ),
+            models.UniqueConstraint(fields=["clinic", "slug"], name="program_clinic_slug_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("program_detail", args=[self.pk])
+
+    @property
+    def is_shared(self) -> bool:
+        return self.clinic_id is None
+
+
+class ProgramItem(Dosage):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="items")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="program_items")
+
+    class Meta(Dosage.Meta):
+        indexes = [models.Index(fields=["program", "order"], name="programitem_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} ({self.dosage})"
+
+
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    def for_clinic(self, clinic: Clinic) -> AssignmentQuerySet:
+        return self.filter(clinic=clinic)
+
+    def for_patient(self, patient: Patient) -> AssignmentQuerySet:
+        return self.filter(patient=patient)
+
+    def active(self) -> AssignmentQuerySet:
+        return self.filter(status=Assignment.Status.ACTIVE)
+
+
+class Assignment(models.Model):
+    """A program prescribed to one patient: their own copy, with a schedule."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="assignments")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assignments")
+    program = models.ForeignKey(
+        Program,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assignments",
+        help_text="The template it was copied from.",
+    )
+    name = models.CharField(max_length=120)
+    goal = models.CharField(max_length=200, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    days_of_week = models.JSONField(default=list, help_text="0 = Monday ... 6 = Sunday.")
+    reminder_time = models.TimeField(
+        default=time(8, 0), help_text="Local time in the patient's zone."
+    )
+    reminders_enabled = models.BooleanField(default=True)
+    notes = models.TextField(blank=True, help_text="Personal notes for the patient.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Goes up each time the plan changes."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "-pk"]
+        indexes = [
+            models.Index(fields=["clinic", "status"], name="assignment_clinic_status_idx"),
+            models.Index(fields=["patient", "status"], name="assignment_patient_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} for {self.patient}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("plan", args=[self.pk])
+
+    def clean(self) -> None:
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError(
+                {"end_date": "The plan ends before it starts."}, code="ends_before_start"
+            )
+        days = self.days_of_week
+        if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
+            raise ValidationError(
+                {"days_of_week": "Pick at least one day of the week."}, code="no_days"
+            )
+
+    # Schedule maths ---------------------------------------------------------
+
+    @property
+    def schedule_text(self) -> str:
+        days = sorted(set(self.days_of_week))
+        return "Every day" if len(days) == 7 else ", ".join(WEEKDAYS[d] for d in days)
+
+    def week_number(self, day: date) -> int:
+        return (day - self.start_date).days // 7 + 1
+
+    def is_session_day(self, day: date) -> bool:
+        return self.start_date <= day <= self.end_date and day.weekday() in self.days_of_week
+
+    def session_days(self, start: date, end: date) -> list[date]:
+        """The scheduled session days between start and end, inclusive."""
+        start, end = max(start, self.start_date), min(end, self.end_date)
+        return [
+            start + timedelta(n)
+            for n in range((end - start).days + 1)
+            if (start + timedelta(n)).weekday() in self.days_of_week
+        ]
+
+    def local_today(self) -> date:
+        return timezone.now().astimezone(self.patient.zone).date()
+
+    def items_for_week(
+        self, week: int, items: list[AssignmentItem] | None = None
+    ) -> list[AssignmentItem]:
+        items = items if items is not None else list(self.items.all())
+        return [item for item in items if item.applies_in_week(week)]
+
+    def reminder_at(self, day: date) -> datetime:
+        """The reminder moment for a local day, as an aware datetime in UTC."""
+        local = datetime.combine(day, self.reminder_time, tzinfo=self.patient.zone)
+        return local.astimezone(UTC)
+
+    def adherence(
+        self, logs: list[SessionLog] | None = None, today: date | None = None
+    ) -> dict[str, Any]:
+        """Sessions done over sessions scheduled, up to today (a 'some' counts half)."""
+        today = today or self.local_today()
+        scheduled = self.session_days(self.start_date, min(today, self.end_date))
+        logs = logs if logs is not None else list(self.logs.all())
+        credit = {
+            SessionLog.Completion.ALL: 1.0,
+            SessionLog.Completion.SOME: 0.5,
+            SessionLog.Completion.NONE: 0.0,
+        }
+        done = sum(credit[log.completion] for log in logs if log.date in set(scheduled))
+        return {
+            "scheduled": len(scheduled),
+            "done": done,
+            "rate": (done / len(scheduled)) if scheduled else None,
+        }
+
+
+class AssignmentItem(Dosage):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="items")
+    exercise = models.ForeignKey(
+        Exercise, on_delete=models.PROTECT, related_name="assignment_items"
+    )
+
+    class Meta(Dosage.Meta):
+        indexes = [models.Index(fields=["assignment", "order"], name="assignmentitem_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} ({self.dosage})"
+
+
+class SessionLog(models.Model):
+    """What the patient did on one day of their plan."""
+
+    class Completion(models.TextChoices):
+        ALL = "all", "All of it"
+        SOME = "some", "Some of it"
+        NONE = "none", "None today"
+
+    class Effort(models.TextChoices):
+        EASY = "easy", "Easy"
+        OK = "ok", "About right"
+        HARD = "hard", "Hard"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="logs")
+    date = models.DateField(help_text="The patient's local day.")
+    completion = models.CharField(max_length=5, choices=Completion.choices, default=Completion.ALL)
+    pain = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10)],
+        help_text="Pain now, 0 (none) to 10 (worst).",
+    )
+    effort = models.CharField(max_length=5, choices=Effort.choices, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "date"], name="sessionlog_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} on {self.date}: {self.get_completion_display()}"
