@@ -178,9 +178,9 @@ class ScheduleFields(forms.Form):
 
 class AssignForm(ScheduleFields):
     program = forms.ModelChoiceField(Program.objects.none())
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end_date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         required=False,
         help_text="Leave empty to follow the program's length.",
     )

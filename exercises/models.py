@@ -184,7 +184,10 @@ def dosage_text(*, sets: int, reps: int | None, hold_seconds: int | None, per_si
     parts = []
     if reps:
         parts.append(f"{sets} × {reps} reps")
-    if hold_seconds:
+    if hold_seconds and hold_seconds >= 120 and hold_seconds % 60 == 0:
+        # Walks and run-walk blocks read as durations, not holds.
+        parts.append(f"{sets} × {hold_seconds // 60} min")
+    elif hold_seconds:
         parts.append(f"hold {hold_seconds} s" if reps else f"{sets} × {hold_seconds} s hold")
     text = ", ".join(parts) or f"{sets} sets"
     return f"{text} each side" if per_side else text

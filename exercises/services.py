@@ -96,9 +96,11 @@ def assignment_create(
     created_by: User | None,
     end_date: date | None = None,
     notes: str = "",
+    notify: bool = True,
 ) -> Assignment:
     """Prescribe a program: the patient gets their own copy of its items, so
-    editing the template later never changes this plan. Emails the plan."""
+    editing the template later never changes this plan. Emails the plan
+    (unless `notify` is off, for demo data)."""
     if program.clinic_id not in (None, patient.clinic_id):
         raise ValueError("That program belongs to another clinic.")
     assignment = Assignment(
@@ -120,7 +122,8 @@ def assignment_create(
         AssignmentItem(assignment=assignment, **{f: getattr(item, f) for f in ITEM_FIELDS})
         for item in program.items.all()
     )
-    _email_plan(assignment)
+    if notify:
+        _email_plan(assignment)
     return assignment
 
 

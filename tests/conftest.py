@@ -3,11 +3,14 @@ a patient of one clinic, and a physio and patient of another clinic."""
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
+from pytest_django.live_server_helper import LiveServer
 
 from clinic import celery_app
 from clinic.models import Clinic, Patient, StaffMember, User
@@ -129,3 +132,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def demo(live_server: LiveServer, settings: Any) -> LiveServer:
+    # A cheap hasher for the seeded passwords and the sign-ins that check them;
+    # the live server runs in this process, so it sees the same settings.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # live_server flushes the database after every test, so seed each time.
+    # Tests run with DEBUG=False, where the command insists on --force.
+    call_command("seed_demo", force=True, stdout=io.StringIO())
+    return live_server

@@ -3,39 +3,13 @@ server, signing in the way the demo's physio and patient do."""
 
 from __future__ import annotations
 
-import io
-import re
-from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 from django.core import mail
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-PHYSIO = ("physio@example.com", "backstride-physio")
-PATIENT = ("patient@example.com", "backstride-patient")
-CLINIC_NAME = "Riverside Running Physio"
-LINK_PATTERN = re.compile(r"https?://\S+?/accounts/link/[^/\s]+/")
-
-
-@pytest.fixture
-def demo(live_server: LiveServer, settings: Any) -> LiveServer:
-    # A cheap hasher for the seeded passwords and the sign-ins that check them;
-    # the live server runs in this process, so it sees the same settings.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # live_server flushes the database after every test, so seed each time.
-    # Tests run with DEBUG=False, where the command insists on --force.
-    call_command("seed_demo", force=True, stdout=io.StringIO())
-    return live_server
-
-
-def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+from tests.browser import CLINIC_NAME, LINK_PATTERN, PATIENT, PHYSIO, sign_in
 
 
 def test_the_demo_physio_signs_in_and_sees_the_dashboard(page: Page, demo: LiveServer) -> None:

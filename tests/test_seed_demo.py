@@ -56,3 +56,17 @@ def test_seed_demo_refuses_to_run_in_production_unless_forced(settings: object) 
     assert not Clinic.objects.exists()
     call_command("seed_demo", "--force")
     assert Clinic.objects.filter(slug="demo").exists()
+
+
+def test_seed_demo_gives_a_demo_patient_a_plan_with_logged_sessions() -> None:
+    from exercises.models import Assignment, Exercise, Program
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert Exercise.objects.shared().count() >= 30
+    assert Program.objects.filter(clinic=None).count() >= 5
+    [plan] = Assignment.objects.filter(patient__email="priya.nair@example.com")
+    assert plan.items.exists()
+    adherence = plan.adherence()
+    assert adherence["scheduled"] >= 8
+    assert 0.5 < adherence["rate"] < 1

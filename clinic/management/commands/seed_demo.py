@@ -6,13 +6,14 @@ passwords, so the printed logins always work.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from clinic.models import Clinic, Patient, StaffMember, User
 
@@ -63,8 +64,12 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with published passwords; refusing with DEBUG=0. "
                 "Use --force if this really is a demo site."
             )
+        from exercises.library.loader import load_library
+
+        load_library()
         with transaction.atomic():
             self.seed()
+            self.seed_plan()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/login/ with:"))
         for email, password, *_rest in DEMO_LOGINS:
             self.stdout.write(f"  {email:<24} {password}")
@@ -156,6 +161,40 @@ class Command(BaseCommand):
                 "date_of_birth": date(1984, 3, 2),
             },
         )
+
+    def seed_plan(self) -> None:
+        """Priya is three weeks into the runner's starter, so the plan page and
+        adherence have something to show."""
+        from exercises.models import Assignment, Program
+        from exercises.services import assignment_create, session_log_record
+
+        priya = Patient.objects.get(clinic__slug="demo", email="priya.nair@example.com")
+        if Assignment.objects.filter(patient=priya).exists():
+            return
+        physio = User.objects.get(email="physio@example.com")
+        today = timezone.localdate()
+        plan = assignment_create(
+            patient=priya,
+            program=Program.objects.get(slug="runners-low-back-starter", clinic=None),
+            start_date=today - timedelta(days=18),
+            days_of_week=[0, 2, 4, 6],
+            reminder_time=time(7, 0),
+            created_by=physio,
+            notes="Little and often. Keep the bridges slow.",
+            notify=False,
+        )
+        pain = 6
+        for n, day in enumerate(plan.session_days(plan.start_date, today - timedelta(days=1))):
+            if n % 5 == 3:
+                continue  # a missed day, as in real life
+            pain = max(1, pain - (n % 2))
+            session_log_record(
+                assignment=plan,
+                day=day,
+                completion="all" if n % 4 else "some",
+                pain=pain,
+                effort="ok" if n % 3 else "hard",
+            )
 
     def user(self, email: str, password: str, first: str, last: str, *, is_staff: bool) -> User:
         user = User.objects.filter(email=email).first() or User(email=email)
