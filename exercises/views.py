@@ -382,6 +382,7 @@ def _render_plan(request: HttpRequest, plan: Assignment, *, token: str | None) -
                 iter(plan.session_days(today + timedelta(1), plan.end_date)), None
             ),
             "today_log": logged.get(today),
+            "logs": logs,
             "adherence": plan.adherence(logs, today),
             "form": SessionLogForm(instance=logged.get(today)),
             "log_url": log_url,

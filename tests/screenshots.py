@@ -106,6 +106,30 @@ class Shooter:
             expect(link).to_be_attached()
             self.shoot(page, "patient-detail", size, link.get_attribute("href"))
             self.shoot(page, "outbox", size, "/outbox/")
+            self.shoot(page, "library", size, "/exercises/")
+            self.shoot(
+                page, "library-filtered", size, "/exercises/?region=glutes&category=strength"
+            )
+            page.goto("/exercises/?q=glute+bridge")
+            self.shoot(
+                page,
+                "exercise-detail",
+                size,
+                page.get_by_role("link", name="Glute bridge").first.get_attribute("href"),
+            )
+            self.shoot(page, "program-list", size, "/programs/")
+            page.goto("/programs/")
+            starter = page.get_by_role("link", name="Runner's low back starter").get_attribute(
+                "href"
+            )
+            self.shoot(page, "program-detail", size, starter)
+            page.goto("/dashboard/patients/?q=priya")
+            priya = page.get_by_role("link", name="Priya Nair").get_attribute("href")
+            self.shoot(page, "patient-with-plan", size, priya)
+            plan = page.get_by_role("link", name="Runner's low back starter").get_attribute("href")
+            self.shoot(page, "assign", size, f"{priya}assign/")
+            self.shoot(page, "plan-staff", size, plan)
+            self.shoot(page, "plan-edit", size, f"{plan}edit/")
 
     def patient(self, size: str) -> None:
         with self.context(size) as context:
