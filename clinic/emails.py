@@ -96,6 +96,11 @@ def plan(assignment: Any) -> None:
                 for item in items
             ],
             "url": url,
+            "done_url": (
+                absolute_url(links.done_path(assignment.pk, today))
+                if assignment.is_session_day(today)
+                else None
+            ),
             "updated": assignment.version > 1,
         },
     )

@@ -8,6 +8,7 @@ from django.forms import inlineformset_factory
 
 from clinic.models import Clinic
 from exercises.models import (
+    DOSAGE_FIELDS,
     WEEKDAYS,
     Assignment,
     AssignmentItem,
@@ -117,17 +118,7 @@ class ProgramForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
-ITEM_FIELDS = [
-    "exercise",
-    "order",
-    "sets",
-    "reps",
-    "hold_seconds",
-    "per_side",
-    "week_from",
-    "week_to",
-    "notes",
-]
+ITEM_FIELDS = ["exercise", *DOSAGE_FIELDS]
 _SMALL = {"class": "form-control form-control-sm"}
 ITEM_WIDGETS = {
     "exercise": forms.Select(attrs={"class": "form-select form-select-sm"}),

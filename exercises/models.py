@@ -193,6 +193,19 @@ def dosage_text(*, sets: int, reps: int | None, hold_seconds: int | None, per_si
     return f"{text} each side" if per_side else text
 
 
+# The fields of a Dosage, copied from a template's items into a patient's plan.
+DOSAGE_FIELDS = (
+    "sets",
+    "reps",
+    "hold_seconds",
+    "per_side",
+    "week_from",
+    "week_to",
+    "notes",
+    "order",
+)
+
+
 class Dosage(models.Model):
     """What a prescribed exercise asks for: shared by template and plan items."""
 

@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from clinic.models import Clinic, Patient, User
 from exercises.models import (
+    DOSAGE_FIELDS,
     Assignment,
     AssignmentItem,
     Exercise,
@@ -18,17 +19,7 @@ from exercises.models import (
     SessionLog,
 )
 
-ITEM_FIELDS = [
-    "exercise_id",
-    "order",
-    "sets",
-    "reps",
-    "hold_seconds",
-    "per_side",
-    "week_from",
-    "week_to",
-    "notes",
-]
+ITEM_FIELDS = ("exercise_id", *DOSAGE_FIELDS)
 
 
 def _unique_slug(model: type[Exercise] | type[Program], clinic: Clinic, name: str) -> str:

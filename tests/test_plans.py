@@ -186,6 +186,8 @@ def test_the_plan_email_has_this_weeks_exercises_pictures_a_link_and_a_calendar(
     assert "/static/exercises/png/placeholder.png" in html
     token = plan_link_in(message.body).split("/")[2]
     assert links.plan_id_from_token(token) == plan.pk
+    # Tuesday is not a session day, so there is no "mark it done" link today.
+    assert "/done/" not in message.body
 
     [(filename, ics, mimetype)] = message.attachments
     assert filename == "exercise-plan.ics" and mimetype.startswith("text/calendar")
@@ -198,6 +200,19 @@ def test_the_plan_email_has_this_weeks_exercises_pictures_a_link_and_a_calendar(
     assert (start.date(), start.time(), str(start.tzinfo)) == (MONDAY, time(7, 30), "Europe/London")
     assert rule["UNTIL"][0].date() == plan.end_date
     assert calendar.walk("VTIMEZONE"), "the zone travels with the file"
+
+
+def test_on_a_session_day_the_plan_email_has_a_one_tap_done_link(
+    patient: Patient,
+    program: Program,
+    physio: StaffMember,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    with time_machine.travel(MONDAY + timedelta(hours=12)):
+        plan = assign(patient, program, physio, django_capture_on_commit_callbacks)
+    found = re.search(r"https?://\S+(/done/[^/\s]+/)", mail.outbox[0].body)
+    assert found, mail.outbox[0].body
+    assert links.done_from_token(found.group(1).split("/")[2]) == (plan.pk, MONDAY)
 
 
 def test_the_plan_email_carries_no_diagnosis_or_answers(

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 
-from exercises.models import Exercise, Program, ProgramItem, Region
+from exercises.models import DOSAGE_FIELDS, Exercise, Program, ProgramItem, Region
 
 LIBRARY_DIR = Path(__file__).resolve().parent
 FILES = {"region": "regions.toml", "exercise": "exercises.toml", "program": "programs.toml"}
@@ -74,17 +74,7 @@ EXERCISE_FIELDS = (
     "licence",
 )
 PROGRAM_FIELDS = ("name", "goal", "description", "duration_weeks")
-ITEM_FIELDS = (
-    "exercise_id",
-    "sets",
-    "reps",
-    "hold_seconds",
-    "per_side",
-    "week_from",
-    "week_to",
-    "notes",
-    "order",
-)
+ITEM_FIELDS = ("exercise_id", *DOSAGE_FIELDS)
 
 
 @dataclass
