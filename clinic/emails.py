@@ -110,3 +110,52 @@ def plan(assignment: Any) -> None:
         "text/calendar; method=PUBLISH; charset=utf-8",
     )
     send([message])
+
+
+def intake_confirmation(intake: Any) -> None:
+    """To the patient: we have their answers, and where their result is. The
+    answers themselves stay off email."""
+    from triage import links
+
+    send(
+        [
+            build_message(
+                "intake-confirmation",
+                to=intake.patient.email,
+                context={
+                    "patient": intake.patient,
+                    "clinic": intake.clinic,
+                    "urgent": intake.urgent,
+                    "url": absolute_url(links.result_path(intake.pk)),
+                },
+            )
+        ]
+    )
+
+
+def urgent_intake_alert(intake: Any) -> None:
+    """To the clinic's address and its clinicians, at once: an intake with a
+    warning sign. No name, no answers: the link opens it for signed-in staff."""
+    from clinic.models import StaffMember
+
+    clinicians = StaffMember.objects.filter(
+        clinic=intake.clinic,
+        is_active=True,
+        role__in=[StaffMember.Role.CLINICIAN, StaffMember.Role.ADMIN],
+    ).values_list("user__email", flat=True)
+    recipients = sorted({intake.clinic.contact_email, *clinicians} - {""})
+    send(
+        [
+            build_message(
+                "urgent-intake",
+                to=to,
+                context={
+                    "clinic": intake.clinic,
+                    "intake": intake,
+                    "url": absolute_url(intake.get_absolute_url()),
+                },
+                headers={"X-Priority": "1", "Importance": "high"},
+            )
+            for to in recipients
+        ]
+    )

@@ -48,7 +48,7 @@ urlpatterns = [
     path("dashboard/patients/<int:pk>/", views.patient_detail, name="patient_detail"),
     path("me/", views.me, name="me"),
     path("book/<slug:clinic_slug>/", views.book, name="book"),
-    path("assess/", include("triage.urls")),
+    path("", include("triage.urls")),
     path("", include("exercises.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("outbox/", views.outbox, name="outbox"),

@@ -26,6 +26,7 @@ from clinic.audit import audit_record
 from clinic.forms import LoginLinkForm, PatientSearchForm
 from clinic.models import AuditEvent, Clinic, LoginLink, Patient
 from exercises.models import Assignment
+from triage.models import Intake
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -51,11 +52,18 @@ def home(request: HttpRequest) -> HttpResponse:
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     clinic = clinic_for(request)
+    member = staff_for(request)
+    queue = (
+        Intake.objects.for_clinic(clinic).unreviewed().urgent_first().select_related("patient")[:25]
+        if member.can_see_clinical
+        else []
+    )
     return render(
         request,
         "clinic/dashboard.html",
         {
             "clinic": clinic,
+            "queue": queue,
             "patient_count": Patient.objects.for_clinic(clinic).count(),
             "recent_patients": Patient.objects.for_clinic(clinic).order_by("-created_at")[:5],
         },
