@@ -279,7 +279,7 @@ def test_the_physio_sees_the_answers_scores_and_flags_and_the_view_is_audited(
     physio_client: Client, physio: StaffMember, intake: Intake
 ) -> None:
     html = physio_client.get(reverse("intake_detail", args=[intake.pk])).content.decode()
-    assert "Urgent" in html and "saddle_numbness" in html
+    assert "Urgent" in html and "Possible cauda equina" in html
     assert "Robin Marsh" in html
     event = AuditEvent.objects.get(action="view", object_type="triage.intake")
     assert event.actor == physio.user and event.object_id == str(intake.pk)

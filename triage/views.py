@@ -17,6 +17,13 @@ from triage import engine, fhir, links, scoring, services
 from triage.forms import AboutForm, ConsentForm, StepForm
 from triage.models import Intake
 
+GROUP_NAMES = {
+    "cauda_equina": "Possible cauda equina (same-day emergency)",
+    "cancer": "Possible cancer",
+    "infection": "Possible infection",
+    "fracture": "Possible fracture",
+}
+
 
 @dataclass(frozen=True)
 class Step:
@@ -261,10 +268,16 @@ def intake_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-created_at")
         .first()
     )
+    flag_labels = _labels("red_flags")
+    flags = [
+        (GROUP_NAMES.get(group, group), [flag_labels.get(code) or code for code in codes])
+        for group, codes in intake.red_flag_groups.items()
+        if codes
+    ]
     return render(
         request,
         "triage/intake_detail.html",
-        {"intake": intake, "sections": sections, "previous": previous},
+        {"intake": intake, "sections": sections, "previous": previous, "flags": flags},
     )
 
 
