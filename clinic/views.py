@@ -26,6 +26,7 @@ from clinic.audit import audit_record
 from clinic.forms import LoginLinkForm, PatientSearchForm
 from clinic.models import AuditEvent, Clinic, LoginLink, Patient
 from exercises.models import Assignment
+from triage import engine
 from triage.models import Intake
 
 
@@ -64,6 +65,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "clinic": clinic,
             "queue": queue,
+            "startback_missing": member.can_see_clinical
+            and not engine.is_available_to_patients(engine.get_instrument("startback")),
             "patient_count": Patient.objects.for_clinic(clinic).count(),
             "recent_patients": Patient.objects.for_clinic(clinic).order_by("-created_at")[:5],
         },

@@ -80,11 +80,12 @@ def complete(
     client: Client,
     clinic: Clinic,
     *,
+    pain: dict[str, str] | None = None,
     flags: dict[str, str] | None = None,
     running: list[dict[str, Any]] | None = None,
     capture: Any,
 ) -> Any:
-    pages = [ABOUT, {**NO_FLAGS, **(flags or {})}, PAIN, *(running or WEAK_GLUTES)]
+    pages = [ABOUT, {**NO_FLAGS, **(flags or {})}, pain or PAIN, *(running or WEAK_GLUTES)]
     for n, data in enumerate(pages, start=1):
         response = client.post(step_url(clinic, n), data)
         assert response.status_code == 302, (n, response.content.decode()[:3000])
@@ -387,3 +388,25 @@ def test_result_page_link_in_the_email_opens_the_result(
     complete(client, clinic, capture=django_capture_on_commit_callbacks)
     path = re.search(r"https?://[^/]+(/assess/result/\S+/)", mail.outbox[0].body).group(1)
     assert "What we noticed" in Client().get(path).content.decode()
+
+
+def test_a_repeat_assessment_shows_the_change_against_the_minimal_important_change(
+    client: Client, clinic: Clinic, physio_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    complete(client, clinic, capture=django_capture_on_commit_callbacks)
+    worse = {"pain_now": "7", "pain_worst_week": "8", "pain_average_week": "6"}
+    complete(Client(), clinic, pain=worse, capture=django_capture_on_commit_callbacks)
+    latest = Intake.objects.order_by("-created_at", "-pk").first()
+    html = physio_client.get(reverse("intake_detail", args=[latest.pk])).content.decode()
+    assert "NPRS</strong> 3 → 7 (+4)" in html
+    assert "meaningfully worse" in html
+
+
+def test_staff_are_told_why_startback_is_not_asked(
+    physio_client: Client, receptionist_client: Client
+) -> None:
+    assert (
+        "install_instrument_text startback"
+        in physio_client.get(reverse("dashboard")).content.decode()
+    )
+    assert "startback-missing" not in receptionist_client.get(reverse("dashboard")).content.decode()

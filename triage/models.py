@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -107,6 +109,21 @@ class Intake(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("intake_detail", args=[self.pk])
+
+    def changes_since(self, previous: Intake) -> list[Any]:
+        """For each scale both intakes answered, how the score moved, judged
+        against its minimal important change (NPRS 2, ODI 10, RMDQ 3)."""
+        from triage import scoring
+
+        return [
+            scoring.change(
+                code,
+                scoring.ScoreResult.from_dict(previous.scores[code]),
+                scoring.ScoreResult.from_dict(self.scores[code]),
+            )
+            for code in ("nprs", "odi", "rmdq")
+            if code in self.scores and code in previous.scores
+        ]
 
     @property
     def red_flag_groups(self) -> dict[str, list[str]]:

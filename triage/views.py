@@ -277,7 +277,13 @@ def intake_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "triage/intake_detail.html",
-        {"intake": intake, "sections": sections, "previous": previous, "flags": flags},
+        {
+            "intake": intake,
+            "sections": sections,
+            "previous": previous,
+            "changes": intake.changes_since(previous) if previous else [],
+            "flags": flags,
+        },
     )
 
 
