@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -11,7 +13,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -359,3 +361,159 @@ class AuditEvent(models.Model):
         return (
             f"{self.actor} {self.get_action_display().lower()} {self.object_type} {self.object_id}"
         )
+
+
+# Online consults ---------------------------------------------------------------
+
+
+class ConsultType(models.Model):
+    """What a clinic offers, for example an initial assessment of 45 minutes."""
+
+    class Mode(models.TextChoices):
+        VIDEO = "video", "Video call"
+        PHONE = "phone", "Phone call"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="consult_types")
+    name = models.CharField(max_length=80)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(240)]
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        default=10, validators=[MaxValueValidator(120)], help_text="Kept free after each consult."
+    )
+    price = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Shown to patients; payment is separate.",
+    )
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.VIDEO)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["duration_minutes", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.duration_minutes} min)"
+
+
+class WorkingHours(models.Model):
+    """A clinician's weekly hours for online consults, in the clinic's time zone."""
+
+    clinician = models.ForeignKey(
+        StaffMember, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(6)], help_text="0 = Monday"
+    )
+    starts = models.TimeField()
+    ends = models.TimeField()
+
+    class Meta:
+        ordering = ["clinician", "weekday", "starts"]
+        verbose_name_plural = "working hours"
+
+    def __str__(self) -> str:
+        hours = f"{self.starts:%H:%M}-{self.ends:%H:%M}"
+        return f"{self.clinician.display_name}: day {self.weekday} {hours}"
+
+    def clean(self) -> None:
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise ValidationError(
+                {"ends": "The hours end before they start."}, code="ends_before_start"
+            )
+
+
+class TimeOff(models.Model):
+    clinician = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="time_off")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    note = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["starts_on"]
+        verbose_name_plural = "time off"
+
+    def __str__(self) -> str:
+        return f"{self.clinician.display_name} off {self.starts_on} to {self.ends_on}"
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError(
+                {"ends_on": "The time off ends before it starts."}, code="ends_before_start"
+            )
+
+
+class ConsultQuerySet(models.QuerySet["Consult"]):
+    def for_clinic(self, clinic: Clinic) -> ConsultQuerySet:
+        return self.filter(clinic=clinic)
+
+    def active(self) -> ConsultQuerySet:
+        return self.filter(status=Consult.Status.BOOKED)
+
+    def overlapping(self, starts_at: Any, blocked_until: Any) -> ConsultQuerySet:
+        return self.filter(starts_at__lt=blocked_until, blocked_until__gt=starts_at)
+
+
+class Consult(models.Model):
+    """An online consult between a clinician and a patient. Times are UTC.
+
+    `blocked_until` is the end plus the type's buffer: the span no other active
+    consult of the clinician may overlap. On PostgreSQL an exclusion constraint
+    (migration 0002) enforces it; on SQLite the booking service re-checks
+    under the database's write lock."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No-show"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="consults")
+    clinician = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="consults")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consults")
+    consult_type = models.ForeignKey(ConsultType, on_delete=models.PROTECT, related_name="consults")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    reason = models.TextField(blank=True, help_text="What the patient would like to talk about.")
+    video_url = models.URLField(blank=True)
+    uid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="Calendar UID."
+    )
+    sequence = models.PositiveIntegerField(
+        default=0, help_text="Calendar SEQUENCE: goes up on each change."
+    )
+    rescheduled_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rescheduled_to"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsultQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["clinician", "status", "starts_at"], name="consult_clinician_idx"),
+            models.Index(fields=["clinic", "status", "starts_at"], name="consult_clinic_idx"),
+            models.Index(fields=["patient", "status", "starts_at"], name="consult_patient_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="consult_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(blocked_until__gte=F("ends_at")), name="consult_block_covers_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = f"{self.starts_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.consult_type.name} with {self.clinician.display_name} at {when}"
