@@ -11,7 +11,19 @@ from django.db import models
 from django.db.models import Q
 from django.http import HttpRequest
 
-from clinic.models import AuditEvent, Clinic, LoginLink, Patient, StaffMember, User
+from clinic.models import (
+    AuditEvent,
+    Clinic,
+    ClinicalNote,
+    Consult,
+    ConsultType,
+    LoginLink,
+    Patient,
+    StaffMember,
+    TimeOff,
+    User,
+    WorkingHours,
+)
 
 
 def clinic_of(request: HttpRequest) -> Clinic | None:
@@ -146,4 +158,80 @@ class LoginLinkAdmin(ClinicScopedAdmin):
     readonly_fields = ["user", "created_at", "expires_at", "used_at", "requested_from"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+# Online consults ---------------------------------------------------------------
+
+
+@admin.register(ConsultType)
+class ConsultTypeAdmin(ClinicScopedAdmin):
+    list_display = ["name", "clinic", "duration_minutes", "buffer_minutes", "mode", "is_active"]
+    list_filter = ["mode", "is_active"]
+    list_select_related = ["clinic"]
+    search_fields = ["name"]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(ClinicScopedAdmin):
+    clinic_path = "clinician__clinic"
+    list_display = ["clinician", "weekday", "starts", "ends"]
+    list_filter = ["weekday"]
+    list_select_related = ["clinician__user", "clinician__clinic"]
+    search_fields = ["clinician__user__first_name", "clinician__user__last_name"]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(ClinicScopedAdmin):
+    clinic_path = "clinician__clinic"
+    list_display = ["clinician", "starts_on", "ends_on", "note"]
+    list_select_related = ["clinician__user", "clinician__clinic"]
+    search_fields = ["clinician__user__first_name", "clinician__user__last_name", "note"]
+    date_hierarchy = "starts_on"
+
+
+@admin.register(Consult)
+class ConsultAdmin(ClinicScopedAdmin):
+    """For looking up and correcting consults. Booking, moving and cancelling
+    happen on the booking pages and the schedule, which check for clashes and
+    tell the patient; here the times and people are read-only."""
+
+    list_display = ["starts_at", "patient", "clinician", "consult_type", "status", "clinic"]
+    list_filter = ["status", "consult_type__mode"]
+    list_select_related = ["patient", "clinician__user", "consult_type", "clinic"]
+    search_fields = ["patient__first_name", "patient__last_name", "patient__email"]
+    date_hierarchy = "starts_at"
+    readonly_fields = [
+        "clinic",
+        "clinician",
+        "patient",
+        "consult_type",
+        "starts_at",
+        "ends_at",
+        "blocked_until",
+        "uid",
+        "sequence",
+        "rescheduled_from",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "cancelled_at",
+        "cancelled_by",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ClinicalNote)
+class ClinicalNoteAdmin(ClinicScopedAdmin):
+    list_display = ["patient", "author", "created_at"]
+    list_select_related = ["patient", "author"]
+    search_fields = ["patient__first_name", "patient__last_name", "body"]
+
+    # Notes are never edited: a correction is a new note.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -8,10 +8,12 @@ the minimum: no diagnosis, no answers, no clinical notes.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch
 
 from clinic.models import LoginLink, User
 
@@ -112,6 +114,77 @@ def plan(assignment: Any) -> None:
     send([message])
 
 
+def _reminder_message_id(reminder: Any) -> str:
+    # The same id on every attempt: a resend after a crash (see
+    # exercises/reminders.py) is the same message to mail systems that dedupe.
+    return f"<reminder-{reminder.pk}@{urlsplit(settings.SITE_URL).hostname}>"
+
+
+def exercise_reminder(reminder: Any, *, items: list[Any]) -> EmailMultiAlternatives:
+    """The day's exercises with their dosage, a one-tap "done", the plan, and a
+    one-click unsubscribe (RFC 8058) that pauses this plan's reminders. Built,
+    not sent: the reminder engine sends a batch over one connection and
+    records each message as the server accepts it."""
+    from exercises import links
+
+    assignment_id = reminder.assignment_id
+    unsubscribe = absolute_url(links.unsubscribe_path(assignment_id))
+    return build_message(
+        "exercise-reminder",
+        to=reminder.patient.email,
+        context={
+            "patient": reminder.patient,
+            "clinic": reminder.clinic,
+            "day": reminder.day,
+            "items": items,
+            "done_url": absolute_url(links.done_path(assignment_id, reminder.day)),
+            "url": absolute_url(links.plan_path(assignment_id)),
+            "unsubscribe_url": unsubscribe,
+        },
+        headers={
+            "Message-ID": _reminder_message_id(reminder),
+            # No mailto: nothing reads replies to this address.
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def consult_reminder(reminder: Any) -> EmailMultiAlternatives:
+    """Before a consult: when on the patient's clock, with whom, how to join,
+    and where to move or cancel it. Built, not sent, like exercise_reminder."""
+    consult, patient = reminder.consult, reminder.patient
+    local = consult.starts_at.astimezone(patient.zone)
+    return build_message(
+        "consult-reminder",
+        to=patient.email,
+        context={
+            "patient": patient,
+            "clinic": reminder.clinic,
+            "clinician": consult.clinician,
+            "when": f"{local:%A %-d %B at %H:%M}",
+            "time": f"{local:%H:%M}",
+            "zone": f"{local.tzname()}, {patient.time_zone}",
+            "soon": reminder.hours_before < 12,
+            "video": consult.consult_type.mode == "video",
+            "join_url": consult.video_url,
+            "manage_url": _consult_manage_url(consult),
+        },
+        headers={"Message-ID": _reminder_message_id(reminder)},
+    )
+
+
+def _consult_manage_url(consult: Any) -> str:
+    """The booking pages' signed link to see, move or cancel the consult, where
+    the booking app provides one; otherwise the email names the clinic's contact."""
+    try:
+        from clinic import consult_links
+
+        return absolute_url(consult_links.consult_path(consult.pk))
+    except (ImportError, NoReverseMatch):
+        return ""
+
+
 def intake_confirmation(intake: Any) -> None:
     """To the patient: we have their answers, and where their result is. The
     answers themselves stay off email."""
@@ -159,3 +232,78 @@ def urgent_intake_alert(intake: Any) -> None:
             for to in recipients
         ]
     )
+
+
+# Online consults ---------------------------------------------------------------
+
+
+def _consult_messages(consult: Any, patient_template: str, *, event: str, method: str) -> list[Any]:
+    """The patient's message and the clinician's notice about one change, each
+    with the calendar file for its reader. Times are on each reader's clock.
+    No reason, no clinical details: when, with whom, how to join."""
+    from django.urls import reverse
+
+    from clinic import booking, consult_calendar, consult_links
+
+    clinic, patient, clinician = consult.clinic, consult.patient, consult.clinician
+    content_type = f"text/calendar; method={method}; charset=utf-8"
+    common = {
+        "consult": consult,
+        "clinic": clinic,
+        "clinician": clinician,
+        "kind": consult.consult_type.name,
+        "minutes": consult.consult_type.duration_minutes,
+        "video": consult.consult_type.mode == "video",
+    }
+    messages = []
+    if patient.email:
+        message = build_message(
+            patient_template,
+            to=patient.email,
+            context={
+                **common,
+                "patient": patient,
+                "when": booking.format_when(consult.starts_at, patient.zone),
+                "zone": booking.zone_label(patient.zone, consult.starts_at),
+                "url": absolute_url(consult_links.consult_path(consult.pk)),
+                "book_url": absolute_url(reverse("book", args=[clinic.slug])),
+            },
+        )
+        message.attach(
+            "consult.ics", consult_calendar.consult_ics(consult, method=method), content_type
+        )
+        messages.append(message)
+    day = consult.starts_at.astimezone(clinic.zone)
+    notice = build_message(
+        "consult-clinician",
+        to=clinician.user.email,
+        context={
+            **common,
+            "event": event,
+            "when": booking.format_when(consult.starts_at, clinic.zone),
+            "zone": booking.zone_label(clinic.zone, consult.starts_at),
+            "url": absolute_url(f"{reverse('schedule')}?day={day:%Y-%m-%d}"),
+        },
+    )
+    notice.attach(
+        "consult.ics",
+        consult_calendar.consult_ics(consult, method=method, for_clinician=True),
+        content_type,
+    )
+    messages.append(notice)
+    return messages
+
+
+def consult_booked(consult: Any) -> None:
+    """To the patient: the confirmation with the invite; to the clinician: a notice."""
+    send(_consult_messages(consult, "consult-booked", event="booked", method="REQUEST"))
+
+
+def consult_rescheduled(consult: Any) -> None:
+    """Both sides: the new time, and the invite with a higher SEQUENCE."""
+    send(_consult_messages(consult, "consult-rescheduled", event="rescheduled", method="REQUEST"))
+
+
+def consult_cancelled(consult: Any) -> None:
+    """Both sides: the consult is off, and METHOD:CANCEL for the calendars."""
+    send(_consult_messages(consult, "consult-cancelled", event="cancelled", method="CANCEL"))

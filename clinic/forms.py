@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -41,3 +42,57 @@ class LoginLinkForm(forms.Form):
 
 class PatientSearchForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=100)
+    clinician = forms.TypedChoiceField(
+        label="Clinician", required=False, coerce=int, empty_value=None
+    )
+    risk = forms.ChoiceField(
+        label="Latest self-assessment",
+        required=False,
+        choices=[
+            ("", "Any risk"),
+            ("urgent", "Urgent"),
+            ("high", "High risk"),
+            ("medium", "Medium risk"),
+            ("low", "Low risk"),
+        ],
+    )
+    plan = forms.ChoiceField(
+        label="Exercise plan",
+        required=False,
+        choices=[("", "Any plan"), ("yes", "Active plan"), ("no", "No active plan")],
+    )
+
+    def __init__(
+        self, *args: Any, clinicians: Sequence[Any] = (), clinical: bool = True, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].choices = [("", "Any clinician")] + [
+            (member.pk, member.display_name) for member in clinicians
+        ]
+        if not clinical:
+            # Risk is clinical content: receptionists neither see nor filter by it.
+            del self.fields["risk"]
+
+
+class ClinicalNoteForm(forms.Form):
+    body = forms.CharField(
+        label="New note",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Seen by clinic staff only; never sent to the patient.",
+    )
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise forms.ValidationError("Write the note first.", code="empty")
+        return body
+
+
+class AuditFilterForm(forms.Form):
+    patient = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    user = forms.TypedChoiceField(label="Who", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, staff: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [("", "Everyone"), *staff]

@@ -113,6 +113,12 @@ class Clinic(models.Model):
     one_consult_per_day = models.BooleanField(
         default=True, help_text="A patient may hold at most one active consult per day."
     )
+    video_url = models.URLField(
+        "own video link",
+        blank=True,
+        help_text="The clinic's own video room (for example a Zoom or Teams link), used for "
+        "every consult. Empty: each consult gets its own private room.",
+    )
 
     # Reminder settings.
     reminders_enabled = models.BooleanField(default=True)
@@ -355,12 +361,46 @@ class AuditEvent(models.Model):
             models.Index(
                 fields=["clinic", "object_type", "object_id"], name="audit_clinic_object_idx"
             ),
+            # The audit log page filtered by who did it.
+            models.Index(fields=["clinic", "actor", "-at"], name="audit_clinic_actor_at_idx"),
         ]
 
     def __str__(self) -> str:
         return (
             f"{self.actor} {self.get_action_display().lower()} {self.object_type} {self.object_id}"
         )
+
+
+class ClinicalNoteQuerySet(models.QuerySet["ClinicalNote"]):
+    def for_clinic(self, clinic: Clinic) -> ClinicalNoteQuerySet:
+        return self.filter(clinic=clinic)
+
+    def for_patient(self, patient: Patient) -> ClinicalNoteQuerySet:
+        return self.filter(patient=patient)
+
+
+class ClinicalNote(models.Model):
+    """A clinician's note on a patient. Staff only: never shown to the patient,
+    never emailed, never edited (a correction is a new note)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="clinical_notes")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="clinical_notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ClinicalNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["patient", "-created_at"], name="clinicalnote_patient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note on {self.patient} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 # Online consults ---------------------------------------------------------------
@@ -495,6 +535,11 @@ class Consult(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("patient", "The patient"), ("clinic", "The clinic")],
+    )
 
     objects = ConsultQuerySet.as_manager()
 
@@ -517,3 +562,14 @@ class Consult(models.Model):
     def __str__(self) -> str:
         when = f"{self.starts_at:%Y-%m-%d %H:%M} UTC"
         return f"{self.consult_type.name} with {self.clinician.display_name} at {when}"
+
+    @property
+    def is_booked(self) -> bool:
+        return self.status == self.Status.BOOKED
+
+    def can_change(self, now: Any = None) -> bool:
+        """Cancelled, completed or started consults are no longer moved or cancelled."""
+        return self.is_booked and self.starts_at > (now or timezone.now())
+
+    def can_record_outcome(self, now: Any = None) -> bool:
+        return self.is_booked and self.starts_at <= (now or timezone.now())

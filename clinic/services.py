@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import LoginLink, Patient, User
+from clinic.models import ClinicalNote, LoginLink, Patient, User
 
 
 @transaction.atomic
@@ -52,3 +52,13 @@ def login_link_use(*, token: str) -> User | None:
         return None
     user = User.objects.get(login_links__pk=link_id)
     return user if user.is_active else None
+
+
+@transaction.atomic
+def clinical_note_create(*, patient: Patient, author: User, body: str) -> ClinicalNote:
+    """A staff-only note on a patient, stamped with its author and time. Notes
+    are never emailed and never edited: a correction is a new note."""
+    note = ClinicalNote(clinic=patient.clinic, patient=patient, author=author, body=body.strip())
+    note.full_clean()
+    note.save()
+    return note

@@ -33,6 +33,8 @@ if not DEBUG and not ALLOWED_HOSTS:
 # Absolute links in emails are built from this, never from the request's Host header.
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
 SITE_NAME = env_str("SITE_NAME", "Backstride")
+# Online consults get a private room under this address unless the clinic has its own link.
+VIDEO_BASE_URL = env_url("VIDEO_BASE_URL", "https://meet.jit.si", schemes=("https",))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 INSTALLED_APPS = [
@@ -226,6 +228,28 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Reminders (exercises/reminders.py) ------------------------------------------
+# Reminders each send task takes over one SMTP connection.
+REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 100)
+# A claimed reminder not finished after this many seconds goes back to the
+# queue (its worker died, or the broker lost its task): it may go twice.
+REMINDER_SENDING_TIMEOUT = env_int("REMINDER_SENDING_TIMEOUT", 600)
+# Seconds before the first retry after a temporary SMTP failure; doubles each time.
+REMINDER_RETRY_BACKOFF = env_int("REMINDER_RETRY_BACKOFF", 30)
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 8)
+# PostgreSQL: record each "sent" without waiting for the disk flush. A worker
+# crash still loses nothing recorded; a crash of the database server itself may
+# forget the last fraction of a second of records, and those reminders go again
+# (the durability SQLite has here with synchronous=NORMAL). Roughly doubles the
+# send rate where fsync is slow.
+REMINDER_ASYNC_COMMIT = env_bool("REMINDER_ASYNC_COMMIT", False)
+# One SMTP exchange can wait several EMAIL_TIMEOUTs; a claim must outlast it,
+# or a slow send would be reclaimed and sent again while it is still going.
+if EMAIL_HOST and REMINDER_SENDING_TIMEOUT < 6 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured("REMINDER_SENDING_TIMEOUT must be at least 6 × EMAIL_TIMEOUT")
+if REMINDER_BATCH_SIZE < 1 or REMINDER_MAX_ATTEMPTS < 1 or REMINDER_RETRY_BACKOFF < 1:
+    raise ImproperlyConfigured("REMINDER_BATCH_SIZE, _MAX_ATTEMPTS and _RETRY_BACKOFF must be ≥ 1")
 
 # Security ------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None

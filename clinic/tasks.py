@@ -19,3 +19,8 @@ def send_login_link(link_id: int) -> None:
     if link is None:  # used or expired before the worker got to it: nothing to send
         return
     emails.login_link(link)
+
+
+# Consult emails live beside the booking code; imported here so the worker,
+# which autodiscovers `clinic.tasks`, registers them too.
+from clinic import consult_tasks  # noqa: E402, F401

@@ -4,10 +4,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from kombu import Connection
@@ -15,19 +14,13 @@ from kombu import Connection
 from clinic import mail, services
 from clinic.access import (
     client_ip,
-    clinic_for,
-    get_patient_or_404,
     patient_required,
     patients_for,
-    staff_for,
     staff_required,
 )
-from clinic.audit import audit_record
-from clinic.forms import LoginLinkForm, PatientSearchForm
-from clinic.models import AuditEvent, Clinic, LoginLink, Patient
+from clinic.forms import LoginLinkForm
+from clinic.models import Clinic, LoginLink, Patient
 from exercises.models import Assignment
-from triage import engine
-from triage.models import Intake
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -50,56 +43,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("landing")
 
 
-@staff_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    clinic = clinic_for(request)
-    member = staff_for(request)
-    queue = (
-        Intake.objects.for_clinic(clinic).unreviewed().urgent_first().select_related("patient")[:25]
-        if member.can_see_clinical
-        else []
-    )
-    return render(
-        request,
-        "clinic/dashboard.html",
-        {
-            "clinic": clinic,
-            "queue": queue,
-            "startback_missing": member.can_see_clinical
-            and not engine.is_available_to_patients(engine.get_instrument("startback")),
-            "patient_count": Patient.objects.for_clinic(clinic).count(),
-            "recent_patients": Patient.objects.for_clinic(clinic).order_by("-created_at")[:5],
-        },
-    )
-
-
-@staff_required
-def patient_list(request: HttpRequest) -> HttpResponse:
-    form = PatientSearchForm(request.GET)
-    patients = patients_for(request)
-    if form.is_valid():
-        patients = patients.search(form.cleaned_data["q"])
-    page = Paginator(patients.order_by("last_name", "first_name", "pk"), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "clinic/patient_list.html", {"form": form, "page": page})
-
-
-@staff_required
-def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = get_patient_or_404(request, pk)
-    audit_record(request, clinic=patient.clinic, action=AuditEvent.Action.VIEW, obj=patient)
-    plans = [
-        (plan, plan.adherence(list(plan.logs.all())))
-        for plan in Assignment.objects.for_patient(patient).prefetch_related("logs")
-    ]
-    return render(
-        request,
-        "clinic/patient_detail.html",
-        {"patient": patient, "staff": staff_for(request), "plans": plans},
-    )
-
-
 @patient_required
 def me(request: HttpRequest) -> HttpResponse:
     records = patients_for(request).select_related("clinic")
@@ -107,11 +50,6 @@ def me(request: HttpRequest) -> HttpResponse:
     return render(
         request, "clinic/me.html", {"records": records, "plans": plans.select_related("clinic")}
     )
-
-
-def book(request: HttpRequest, clinic_slug: str) -> HttpResponse:
-    clinic = get_object_or_404(Clinic, slug=clinic_slug)
-    return render(request, "clinic/book.html", {"clinic": clinic})
 
 
 # Accounts ------------------------------------------------------------------

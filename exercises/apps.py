@@ -15,6 +15,10 @@ class ExercisesConfig(AppConfig):
         post_migrate.connect(
             load_shared_library, sender=self, dispatch_uid="exercises.load_shared_library"
         )
+        # The reminder engine's beat schedule lives in django-celery-beat's tables.
+        post_migrate.connect(
+            ensure_beat_schedule, sender=self, dispatch_uid="exercises.ensure_beat_schedule"
+        )
 
 
 def load_shared_library(
@@ -45,3 +49,18 @@ def load_shared_library(
             if not {f.column for f in model._meta.concrete_fields} <= state_columns:
                 return
     load_library(using=using)
+
+
+def ensure_beat_schedule(
+    sender: AppConfig, *, using: str = DEFAULT_DB_ALIAS, **kwargs: Any
+) -> None:
+    """post_migrate handler: the reminder engine's periodic tasks, made when
+    missing (beat's own tables may not exist yet part-way through history)."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from exercises.reminders import periodic_tasks_ensure
+
+    tables = set(connections[using].introspection.table_names())
+    if not {PeriodicTask._meta.db_table, IntervalSchedule._meta.db_table} <= tables:
+        return
+    periodic_tasks_ensure()

@@ -254,3 +254,21 @@ class SessionLogForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["effort"].choices = [c for c in self.fields["effort"].choices if c[0]]
         self.fields["effort"].required = False
+
+
+class ReminderSettingsForm(ScheduleFields):
+    """The patient's own reminder days and time, on their plan page."""
+
+    reminders_enabled = forms.BooleanField(
+        required=False, label="Email me a reminder on exercise days"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["days_of_week"].label = "Exercise days"
+        self.fields["days_of_week"].widget.attrs["class"] = "form-check-input"
+        time_widget = self.fields["reminder_time"].widget
+        time_widget.format = "%H:%M"
+        time_widget.attrs["class"] = "form-control w-auto"
+        self.fields["reminder_time"].help_text = "Your local time."
+        self.fields["reminders_enabled"].widget.attrs["class"] = "form-check-input"

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 PLAN_SALT = "backstride.plan"
 DONE_SALT = "backstride.plan-done"
+UNSUBSCRIBE_SALT = "backstride.reminders-unsubscribe"
 # A plan link outlives the plan a little, so a patient can look back at it.
 MAX_AGE = timedelta(days=400)
 
@@ -39,9 +40,25 @@ def done_from_token(token: str) -> tuple[int, date] | None:
         return None
 
 
+def unsubscribe_token(assignment_id: int) -> str:
+    return signing.dumps(assignment_id, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_id_from_token(token: str) -> int | None:
+    try:
+        value = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
 def plan_path(assignment_id: int) -> str:
     return reverse("plan_link", args=[plan_token(assignment_id)])
 
 
 def done_path(assignment_id: int, day: date) -> str:
     return reverse("plan_done", args=[done_token(assignment_id, day)])
+
+
+def unsubscribe_path(assignment_id: int) -> str:
+    return reverse("reminders_unsubscribe", args=[unsubscribe_token(assignment_id)])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +20,33 @@ from django.utils import timezone
 from clinic.models import Clinic, Patient
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant a wall-clock time happens on a local day.
+
+    A time the clocks skip (inside the spring-forward gap) becomes the moment
+    the clocks jump, the first valid local time after it: 01:30 on the day
+    London springs forward is 02:00 BST. A time that happens twice (the
+    autumn hour) is its first occurrence.
+    """
+    local = datetime.combine(day, at, tzinfo=zone)  # fold=0: the first occurrence
+    moment = local.astimezone(UTC)
+    if moment.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return moment
+    # In a gap, fold=0 reads the wall time with the offset from before the
+    # jump and fold=1 with the one after: the jump lies between the two.
+    # Transitions fall on whole seconds, so a bisection finds it exactly.
+    after = moment.astimezone(zone).utcoffset()
+    low = int(local.replace(fold=1).astimezone(UTC).timestamp())
+    high = int(moment.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, UTC).astimezone(zone).utcoffset() == after:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
 
 
 class Region(models.Model):
@@ -416,8 +446,22 @@ class Assignment(models.Model):
 
     def reminder_at(self, day: date) -> datetime:
         """The reminder moment for a local day, as an aware datetime in UTC."""
-        local = datetime.combine(day, self.reminder_time, tzinfo=self.patient.zone)
-        return local.astimezone(UTC)
+        return local_to_utc(day, self.reminder_time, self.patient.zone)
+
+    def reminder_skip_reason(self, day: date) -> str:
+        """Why no reminder goes out for `day`, or '' when one should (a logged
+        session is checked by the sender, which has the logs at hand)."""
+        if self.status != self.Status.ACTIVE:
+            return f"plan {self.get_status_display().lower()}"
+        if not self.reminders_enabled:
+            return "reminders paused for this plan"
+        if not self.clinic.reminders_enabled:
+            return "clinic has reminders off"
+        if not (self.patient.consent_email and self.patient.email):
+            return "no consent to email"
+        if not self.is_session_day(day):
+            return "not a session day"
+        return ""
 
     def adherence(
         self, logs: list[SessionLog] | None = None, today: date | None = None
@@ -487,3 +531,175 @@ class SessionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment} on {self.date}: {self.get_completion_display()}"
+
+
+# Reminders ----------------------------------------------------------------------
+
+
+class ReminderQuerySet(models.QuerySet["Reminder"]):
+    def for_clinic(self, clinic: Clinic) -> ReminderQuerySet:
+        return self.filter(clinic=clinic)
+
+    def due(self, now: datetime) -> ReminderQuerySet:
+        """Pending and due (or due again after a retry's backoff): served by
+        the partial index `reminder_due_idx`."""
+        return self.filter(state=Reminder.State.PENDING, send_after__lte=now)
+
+    def claimed(self, claim: str) -> ReminderQuerySet:
+        return self.filter(state=Reminder.State.SENDING, claim=claim)
+
+    def stuck(self, cutoff: datetime) -> ReminderQuerySet:
+        """Claimed before `cutoff` and never finished: the worker died, or its
+        task was lost with the broker."""
+        return self.filter(state=Reminder.State.SENDING, claimed_at__lt=cutoff)
+
+    def failed(self) -> ReminderQuerySet:
+        """Given up on (a permanent SMTP refusal, or out of attempts): for the dashboard."""
+        return self.filter(state=Reminder.State.FAILED)
+
+    def unsent(self) -> ReminderQuerySet:
+        return self.filter(state__in=[Reminder.State.PENDING, Reminder.State.SKIPPED])
+
+
+class Reminder(models.Model):
+    """One reminder email that should go out once: an exercise day of a plan,
+    or a consult. The row, not the broker, is the truth about delivery:
+    pending -> sending (claimed by one dispatcher) -> sent | skipped | failed,
+    with failed-for-now rows back to pending after a backoff."""
+
+    class Kind(models.TextChoices):
+        EXERCISE = "exercise", "Exercise day"
+        CONSULT_24H = "consult_24h", "Consult, the day before"
+        CONSULT_1H = "consult_1h", "Consult, shortly before"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="reminders")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    day = models.DateField(null=True, blank=True, help_text="The patient's local day.")
+    consult = models.ForeignKey(
+        "clinic.Consult", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    hours_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField(help_text="When it should go out (UTC).")
+    send_after = models.DateTimeField(help_text="The next attempt: the due time, or a retry's.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Sends started (a worker took the row over)."
+    )
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    skip_reason = models.CharField(max_length=100, blank=True)
+    # Rendered ahead by the planner, so the due minute costs only the send:
+    # the message as it goes on the wire, without its Date header, and what it
+    # was rendered from (content_key). Cleared once the row is done.
+    message = models.BinaryField(null=True, blank=True, editable=False)
+    rendered_for = models.CharField(max_length=300, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-due_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "day"], name="reminder_one_per_plan_day"),
+            # A consult moved in place keeps its id: each time it is booked
+            # for gets its own rows, and the old time's are skipped.
+            models.UniqueConstraint(
+                fields=["consult", "kind", "due_at"], name="reminder_one_per_consult_time"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="exercise",
+                        assignment__isnull=False,
+                        day__isnull=False,
+                        consult__isnull=True,
+                    )
+                    | Q(
+                        kind__in=["consult_24h", "consult_1h"],
+                        consult__isnull=False,
+                        hours_before__isnull=False,
+                        assignment__isnull=True,
+                    )
+                ),
+                name="reminder_for_one_thing",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["send_after"], condition=Q(state="pending"), name="reminder_due_idx"
+            ),
+            models.Index(
+                fields=["claimed_at"], condition=Q(state="sending"), name="reminder_sending_idx"
+            ),
+            models.Index(fields=["clinic", "state", "due_at"], name="reminder_clinic_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        when = f"{self.due_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.get_kind_display()} reminder for {self.patient} at {when}"
+
+    # Schedule maths ------------------------------------------------------------
+
+    # Later than this after its time, an exercise reminder helps nobody.
+    EXERCISE_LATEST = timedelta(hours=6)
+
+    @staticmethod
+    def consult_leads(clinic: Clinic) -> list[tuple[str, int]]:
+        """(kind, hours before) from the clinic's "24,1": at most one reminder
+        of 12 hours or more ahead (the day before) and one nearer the time."""
+        hours = set()
+        for part in clinic.consult_reminder_hours.split(","):
+            with contextlib.suppress(ValueError):
+                hours.add(int(part))
+        early = [h for h in hours if 12 <= h <= 24 * 7]
+        late = [h for h in hours if 0 < h < 12]
+        leads = []
+        if early:
+            leads.append((Reminder.Kind.CONSULT_24H.value, max(early)))
+        if late:
+            leads.append((Reminder.Kind.CONSULT_1H.value, max(late)))
+        return leads
+
+    @staticmethod
+    def retry_delay(attempts: int, *, base: int, rng: random.Random | None = None) -> timedelta:
+        """Exponential backoff with jitter: about base × 2^(n-1) seconds, drawn
+        from its upper half so retries of one outage spread out, capped at an hour."""
+        ceiling = min(base * 2 ** max(attempts - 1, 0), 3600)
+        return timedelta(seconds=(rng or random).uniform(ceiling / 2, ceiling))
+
+    def expected_due_at(self) -> datetime:
+        """Where the row's time should be now, after any change to the plan or consult."""
+        if self.kind == self.Kind.EXERCISE:
+            assert self.assignment is not None and self.day is not None
+            return self.assignment.reminder_at(self.day)
+        assert self.consult is not None and self.hours_before is not None
+        return self.consult.starts_at - timedelta(hours=self.hours_before)
+
+    def content_key(self) -> str:
+        """What the message depends on beyond the row: a message rendered for
+        another key (the plan was edited, the consult moved, the address
+        changed) is rendered again."""
+        if self.kind == self.Kind.EXERCISE:
+            assert self.assignment is not None
+            return f"plan v{self.assignment.version} to {self.patient.email}"
+        assert self.consult is not None
+        return f"consult #{self.consult.sequence} to {self.patient.email}"
+
+    def latest_useful_at(self) -> datetime:
+        if self.kind == self.Kind.EXERCISE:
+            return self.due_at + self.EXERCISE_LATEST
+        assert self.consult is not None
+        return self.consult.starts_at

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from clinic.models import Clinic, Patient, User
+from exercises import reminders
 from exercises.models import (
     DOSAGE_FIELDS,
     Assignment,
@@ -113,6 +114,7 @@ def assignment_create(
         AssignmentItem(assignment=assignment, **{f: getattr(item, f) for f in ITEM_FIELDS})
         for item in program.items.all()
     )
+    reminders.reminders_plan(assignments=[assignment])
     if notify:
         _email_plan(assignment)
     return assignment
@@ -129,6 +131,8 @@ def assignment_update(*, assignment: Assignment, **changes: Any) -> Assignment:
     assignment.version += 1
     assignment.full_clean()
     assignment.save()
+    # A new time, new days, a pause or an end: the coming reminders follow.
+    reminders.reminders_replan(assignment=assignment)
     _email_plan(assignment)
     return assignment
 

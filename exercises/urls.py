@@ -26,4 +26,7 @@ urlpatterns = [
     path("p/<str:token>/log/", views.plan_link_log, name="plan_link_log"),
     path("p/<str:token>/plan.ics", views.plan_ics, name="plan_ics"),
     path("done/<str:token>/", views.plan_done, name="plan_done"),
+    path("plans/<int:pk>/reminders/", views.plan_reminders, name="plan_reminders"),
+    path("p/<str:token>/reminders/", views.plan_link_reminders, name="plan_link_reminders"),
+    path("unsubscribe/<str:token>/", views.reminders_unsubscribe, name="reminders_unsubscribe"),
 ]

@@ -10,19 +10,21 @@ from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.access import clinic_for, get_patient_or_404, staff_required
 from clinic.audit import audit_record
 from clinic.emails import absolute_url
 from clinic.models import AuditEvent
-from exercises import calendar, links, services
+from exercises import calendar, links, reminders, services
 from exercises.forms import (
     AssignForm,
     ExerciseForm,
     LibraryFilterForm,
     PlanScheduleForm,
     ProgramForm,
+    ReminderSettingsForm,
     SessionLogForm,
     plan_items_formset,
     program_items_formset,
@@ -389,6 +391,18 @@ def _render_plan(request: HttpRequest, plan: Assignment, *, token: str | None) -
             "ics_url": reverse("plan_ics", args=[token or links.plan_token(plan.pk)]),
             "is_staff_view": is_staff,
             "token": token,
+            "reminder_form": ReminderSettingsForm(
+                initial={
+                    "days_of_week": plan.days_of_week,
+                    "reminder_time": plan.reminder_time,
+                    "reminders_enabled": plan.reminders_enabled,
+                }
+            ),
+            "reminders_url": (
+                reverse("plan_link_reminders", args=[token])
+                if token
+                else reverse("plan_reminders", args=[plan.pk])
+            ),
         },
     )
 
@@ -438,6 +452,66 @@ def plan_log(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def plan_link_log(request: HttpRequest, token: str) -> HttpResponse:
     return _log(request, _plan_from_token(token), reverse("plan_link", args=[token]))
+
+
+def _save_reminders(request: HttpRequest, plan: Assignment, back: str) -> HttpResponse:
+    if request.user.is_authenticated and request.user.staff_member is not None:  # type: ignore[union-attr]
+        raise PermissionDenied("Reminders are set by the patient.")
+    form = ReminderSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "Please check your reminder settings: "
+            + "; ".join(" ".join(errors) for errors in form.errors.values()),
+        )
+        return redirect(f"{back}#reminders")
+    plan = reminders.assignment_reminders_update(assignment=plan, **form.cleaned_data)
+    if plan.reminders_enabled:
+        messages.success(
+            request,
+            f"Reminders on: {plan.schedule_text.lower()} at {plan.reminder_time:%H:%M}.",
+        )
+    else:
+        messages.success(request, "Reminders paused. Turn them back on here any time.")
+    return redirect(back)
+
+
+@require_POST
+def plan_reminders(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    plan = _plan(request, pk)
+    return _save_reminders(request, plan, reverse("plan", args=[plan.pk]))
+
+
+@require_POST
+def plan_link_reminders(request: HttpRequest, token: str) -> HttpResponse:
+    return _save_reminders(request, _plan_from_token(token), reverse("plan_link", args=[token]))
+
+
+# RFC 8058: the mail provider POSTs "List-Unsubscribe=One-Click" from its own
+# servers, with no cookie and no CSRF token. The signed token is the
+# credential, and pausing reminders is harmless and undone from the plan page.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def reminders_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The email's unsubscribe: GET asks (mail scanners follow links), POST
+    pauses this plan's reminders."""
+    plan_id = links.unsubscribe_id_from_token(token)
+    if plan_id is None:
+        raise Http404("This link is not valid any more.")
+    plan = get_object_or_404(Assignment.objects.select_related("patient", "clinic"), pk=plan_id)
+    if request.method == "POST":
+        reminders.assignment_reminders_set(assignment=plan, enabled=False)
+    return render(
+        request,
+        "exercises/reminders_unsubscribe.html",
+        {
+            "plan": plan,
+            "paused": request.method == "POST",
+            "plan_url": reverse("plan_link", args=[links.plan_token(plan.pk)]),
+        },
+    )
 
 
 def plan_done(request: HttpRequest, token: str) -> HttpResponse:

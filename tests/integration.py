@@ -8,13 +8,17 @@ for example::
 
 and then asks for `smtp_sink` and `start_worker` by name (`redis_broker_url_fixture`
 gives `redis_broker_url` for a test that talks to Redis itself). The context managers
-underneath (`running_smtp_sink`, `running_worker`) work without pytest too.
+underneath (`running_smtp_sink`, `running_worker`) work without pytest too, as do
+`running_redis_server` (a Redis of the test's own, to restart) and `running_beat`
+(celery beat on the test database), for tests that break things on purpose.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -131,9 +135,13 @@ class RecordingHandler:
     messages are kept in `refused`, not in `received`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, delay: float = 0.0, refuse_every: int = 0) -> None:
         self._lock = threading.Lock()
         self._failures: list[str] = []
+        self._count = 0
+        # A slower server (seconds per message), and a 451 for every nth message.
+        self.delay = delay
+        self.refuse_every = refuse_every
         self.received: list[ReceivedMail] = []
         self.refused: list[ReceivedMail] = []
 
@@ -147,7 +155,14 @@ class RecordingHandler:
             rcpt_tos=list(envelope.rcpt_tos),
             content=bytes(envelope.content),
         )
+        if self.delay:
+            # Before accepting, so the sender waits for the reply as it would
+            # on a busy server (and a sender killed meanwhile has sent nothing).
+            await asyncio.sleep(self.delay)
         with self._lock:
+            self._count += 1
+            if self.refuse_every and self._count % self.refuse_every == 0:
+                self._failures.append("451 4.3.0 Try again later")
             if self._failures:
                 self.refused.append(mail)
                 return self._failures.pop(0)
@@ -193,8 +208,8 @@ class SmtpSink:
 
 
 @contextlib.contextmanager
-def running_smtp_sink() -> Iterator[SmtpSink]:
-    handler = RecordingHandler()
+def running_smtp_sink(*, delay: float = 0.0, refuse_every: int = 0) -> Iterator[SmtpSink]:
+    handler = RecordingHandler(delay=delay, refuse_every=refuse_every)
     host = "127.0.0.1"
     controller = Controller(handler, hostname=host, port=free_port())
     controller.start()
@@ -237,6 +252,10 @@ def publisher(broker_url: str) -> Celery:
     project's app is eager in unit tests and may point at another broker."""
     app = Celery("backstride-integration-tests", broker=broker_url, set_as_current=False)
     app.conf.update(
+        # Celery lets CELERY_BROKER_URL in the environment override `broker`;
+        # the read and write URLs win over it, for a test with a Redis of its own.
+        broker_read_url=broker_url,
+        broker_write_url=broker_url,
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
@@ -277,8 +296,17 @@ class Worker:
         return self.process.poll() is None
 
     def ping(self, timeout: float = 0.5) -> bool:
-        replies = self.app.control.ping(destination=[self.hostname], timeout=timeout) or []
+        try:
+            replies = self.app.control.ping(destination=[self.hostname], timeout=timeout) or []
+        except (redis.RedisError, OSError):  # a broker restarted under the test: not yet
+            return False
         return any(self.hostname in reply for reply in replies)
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, no acks, nothing recorded after this instant."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
 
     def stop(self, timeout: float = 15) -> None:
         """SIGTERM (warm shutdown), then SIGKILL if it does not exit in time."""
@@ -314,19 +342,26 @@ def running_worker(
     env: Mapping[str, str] | None = None,
     ready_timeout: float = 30,
     log_dir: Path | None = None,
+    queues: Sequence[str] = (),
+    pool: str = "solo",
+    concurrency: int = 1,
 ) -> Iterator[Worker]:
     """A `celery -A clinic worker` process on a queue of its own, on the test
     database, ready to take tasks; always stopped afterwards, its output
-    printed (pytest shows it when the test fails)."""
-    queue = f"backstride-itest-{uuid.uuid4().hex[:12]}"
-    hostname = f"{queue}@localhost"
+    printed (pytest shows it when the test fails). With `queues` it consumes
+    those instead (for example Celery's default queue, where beat and the
+    reminder dispatcher publish), on a broker the test owns."""
+    own = f"backstride-itest-{uuid.uuid4().hex[:12]}"
+    queue = ",".join(queues) or own
+    hostname = f"{own}@localhost"
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix="backstride-worker-"))
-    log_path = log_dir / f"{queue}.log"
+    log_path = log_dir / f"{own}.log"
     app = publisher(broker_url)
     declaration = _queue_declaration(queue)
-    # Declared before the worker starts, so nothing published is dropped for
-    # want of a binding, and empty, so nothing stale is delivered.
-    _with_channel(app, lambda ch: (declaration(ch).declare(), declaration(ch).purge()))
+    if not queues:
+        # Declared before the worker starts, so nothing published is dropped for
+        # want of a binding, and empty, so nothing stale is delivered.
+        _with_channel(app, lambda ch: (declaration(ch).declare(), declaration(ch).purge()))
 
     worker_env = {
         **os.environ,
@@ -339,7 +374,7 @@ def running_worker(
     }
     command = [
         sys.executable, "-m", "celery", "-A", "clinic", "worker",
-        "--pool=solo", "--loglevel=INFO",
+        f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=INFO",
         "-Q", queue, "-n", hostname,
         "--without-heartbeat", "--without-gossip", "--without-mingle",
     ]  # fmt: skip
@@ -370,8 +405,9 @@ def running_worker(
     finally:
         worker.stop()
         print(f"--- Celery worker output ({log_path}) ---\n{worker.output()}")
-        with contextlib.suppress(Exception):
-            _with_channel(app, lambda ch: _delete_queue(declaration(ch)))
+        if not queues:
+            with contextlib.suppress(Exception):
+                _with_channel(app, lambda ch: _delete_queue(declaration(ch)))
         app.close()
 
 
@@ -392,3 +428,126 @@ def start_worker_fixture(transactional_db: None, tmp_path: Path) -> Iterator[Cal
             )
 
         yield start
+
+
+# A Redis of the test's own -----------------------------------------------------
+
+
+@dataclass
+class RedisServer:
+    """A `redis-server` subprocess on a free port, with no persistence: a
+    restart loses every queued message, as a crashed broker would. The
+    machine's shared Redis is never touched."""
+
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10) -> None:
+        command = [
+            shutil.which("redis-server") or "redis-server",
+            "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no",
+        ]  # fmt: skip
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            if not wait_until(lambda: self._answers(client), timeout=timeout):
+                pytest.fail(f"redis-server did not start:\n{self.log_path.read_text()}")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    @staticmethod
+    def _answers(client: redis.Redis) -> bool:
+        try:
+            return bool(client.ping())
+        except (redis.RedisError, OSError):
+            return False
+
+
+@contextlib.contextmanager
+def running_redis_server(log_dir: Path) -> Iterator[RedisServer]:
+    """Skips the test when redis-server is not installed."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: this test runs a Redis of its own to restart")
+    server = RedisServer(port=free_port(), log_path=log_dir / "redis-server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# Celery beat ------------------------------------------------------------------
+
+
+@dataclass
+class Beat:
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def output(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+
+@contextlib.contextmanager
+def running_beat(
+    *, broker_url: str, log_dir: Path, env: Mapping[str, str] | None = None
+) -> Iterator[Beat]:
+    """`celery -A clinic beat` with django-celery-beat's DatabaseScheduler (the
+    project's setting) on the test database; stopped afterwards."""
+    log_path = log_dir / f"beat-{uuid.uuid4().hex[:8]}.log"
+    beat_env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_worker(),
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "celery", "-A", "clinic", "beat", "--loglevel=INFO",
+               "--max-interval=1"]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=beat_env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    beat = Beat(process, log_path)
+    try:
+        yield beat
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        print(f"--- Celery beat output ({log_path}) ---\n{beat.output()[-5000:]}")

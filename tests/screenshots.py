@@ -106,6 +106,7 @@ class Shooter:
             expect(link).to_be_attached()
             self.shoot(page, "patient-detail", size, link.get_attribute("href"))
             self.shoot(page, "outbox", size, "/outbox/")
+            self.shoot(page, "schedule-week", size, "/dashboard/schedule/?view=week")
             self.shoot(page, "library", size, "/exercises/")
             self.shoot(
                 page, "library-filtered", size, "/exercises/?region=glutes&category=strength"

@@ -96,7 +96,7 @@ def test_a_superuser_sees_every_clinic(clinic: Clinic, other_clinic: Clinic) -> 
 
 
 @pytest.mark.parametrize(
-    "model", ["clinic", "staffmember", "patient", "auditevent", "loginlink", "user"]
+    "model", ["clinic", "staffmember", "patient", "auditevent", "loginlink", "user", "clinicalnote"]
 )
 def test_every_model_has_a_working_admin_list_with_search(
     clinic: Clinic, patient: Patient, model: str

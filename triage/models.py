@@ -93,6 +93,8 @@ class Intake(models.Model):
                 name="intake_queue_idx",
             ),
             models.Index(fields=["patient", "-created_at"], name="intake_patient_idx"),
+            # The patient list's "risk of the latest intake" filter.
+            models.Index(fields=["clinic", "risk_rank", "patient"], name="intake_clinic_risk_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -128,3 +130,22 @@ class Intake(models.Model):
     @property
     def red_flag_groups(self) -> dict[str, list[str]]:
         return (self.scores.get("red_flags") or {}).get("subscales") or {}
+
+    @property
+    def factor_names(self) -> list[str]:
+        return [factor_name(code) for code in self.factors]
+
+    @property
+    def red_flag_names(self) -> list[str]:
+        return [red_flag_name(code) for code in self.red_flags]
+
+
+def factor_name(code: str) -> str:
+    """A factor's short name, for staff lists."""
+    from triage.scoring import FACTOR_SHORT_NAMES
+
+    return FACTOR_SHORT_NAMES.get(code, code.replace("_", " "))
+
+
+def red_flag_name(code: str) -> str:
+    return code.replace("_", " ").capitalize()

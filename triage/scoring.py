@@ -358,6 +358,20 @@ FACTORS: dict[str, Factor] = {
 }
 
 
+# Short names for staff lists (the dashboard's queue); patients see the titles.
+FACTOR_SHORT_NAMES: dict[str, str] = {
+    "nerve_symptoms": "Leg symptoms",
+    "not_only_running": "Pain outside running",
+    "glute_dominant_back": "Back over glutes",
+    "tight_hip_flexors": "Tight hip flexors",
+    "weak_core": "Trunk endurance",
+    "load_jump": "Load jump",
+    "worn_shoes": "Worn shoes",
+    "hard_surface": "Hard surfaces",
+    "poor_sleep_or_stress": "Sleep or stress",
+}
+
+
 def _factor_codes(answers: Mapping[str, Answer]) -> list[str]:
     codes: list[str] = []
     if answers.get("pain_into_leg") is True or answers.get("numbness_or_weakness") is True:

@@ -104,6 +104,29 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def worded_items(code: str) -> Any:
+    """How many items of an instrument's current version have wording
+    installed, as a subquery another query can carry (the dashboard's, which
+    would otherwise spend a round trip on it). The instrument is available to
+    patients when that is all of them: `engine.is_available_to_patients` in SQL.
+    Wording is never installed blank (`engine.validate_installed_text`)."""
+    from django.db.models import Func, IntegerField, Subquery
+
+    from triage import engine
+    from triage.models import InstrumentText
+
+    instrument = engine.get_instrument(code)
+    return Subquery(
+        InstrumentText.objects.filter(
+            instrument=code, version=instrument.version, item_code__in=instrument.item_codes
+        )
+        .exclude(text="")
+        .order_by()
+        .values(n=Func("pk", function="COUNT")),
+        output_field=IntegerField(),
+    )
+
+
 def installed_text(code: str, version: str) -> Any:
     """The licensed wording a clinic installed for an instrument version, if any."""
     from triage.engine import InstalledText

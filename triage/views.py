@@ -302,10 +302,18 @@ def _display(item: Any, value: Any) -> str:
 @require_POST
 def intake_review(request: HttpRequest, pk: int) -> HttpResponse:
     intake = services.intake_mark_reviewed(intake=_intake(request, pk), user=request.user)
+    from_queue = request.POST.get("from") == "queue"
     if request.headers.get("HX-Request"):
+        if from_queue:
+            # The dashboard swaps the queue row in place.
+            from clinic.dashboard import queue_row_for
+
+            return render(
+                request, "clinic/includes/queue_rows.html", {"queue": [queue_row_for(intake)]}
+            )
         return render(request, "triage/includes/review_status.html", {"intake": intake})
-    messages.success(request, "Marked as reviewed.")
-    return redirect(intake)
+    messages.success(request, f"Marked {intake.patient.full_name}'s self-assessment as reviewed.")
+    return redirect("dashboard" if from_queue else intake)
 
 
 @clinical_staff_required

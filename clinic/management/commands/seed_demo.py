@@ -70,6 +70,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self.seed()
             self.seed_plan()
+            self.seed_consults()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at /accounts/login/ with:"))
         for email, password, *_rest in DEMO_LOGINS:
             self.stdout.write(f"  {email:<24} {password}")
@@ -194,6 +195,60 @@ class Command(BaseCommand):
                 completion="all" if n % 4 else "some",
                 pain=pain,
                 effort="ok" if n % 3 else "hard",
+            )
+
+    def seed_consults(self) -> None:
+        """Online consults: two kinds, the demo physio's weekday hours, and a
+        booked consult for Jamie and for Priya so the schedule has something."""
+        from clinic import booking
+        from clinic.consult_services import consult_book
+        from clinic.models import Consult, ConsultType, WorkingHours
+
+        clinic = Clinic.objects.get(slug="demo")
+        kinds = {}
+        for name, minutes in (("Initial assessment", 45), ("Follow-up", 30)):
+            kinds[name], _ = ConsultType.objects.update_or_create(
+                clinic=clinic,
+                name=name,
+                defaults={"duration_minutes": minutes, "buffer_minutes": 15, "is_active": True},
+            )
+        physio = StaffMember.objects.get(user__email="physio@example.com")
+        if not WorkingHours.objects.filter(clinician=physio).exists():
+            WorkingHours.objects.bulk_create(
+                WorkingHours(clinician=physio, weekday=day, starts=starts, ends=ends)
+                for day in range(5)
+                for starts, ends in ((time(9, 0), time(13, 0)), (time(14, 0), time(17, 30)))
+            )
+        now = timezone.now()
+        for email, kind, days_ahead, hour in (
+            ("patient@example.com", "Initial assessment", 2, 10),
+            ("priya.nair@example.com", "Follow-up", 3, 14),
+        ):
+            patient = Patient.objects.get(clinic=clinic, email=email)
+            if Consult.objects.active().filter(patient=patient, starts_at__gt=now).exists():
+                continue
+            start, end = booking.booking_window(clinic, now=now, by_staff=True)
+            slots = booking.open_slots(
+                clinic=clinic,
+                consult_type=kinds[kind],
+                clinicians=[physio],
+                start=max(start, now + timedelta(days=days_ahead)),
+                end=end,
+            )
+            slot = next(
+                (s for s in slots if s.starts_at.astimezone(clinic.zone).hour >= hour), None
+            )
+            if slot is None:
+                continue
+            consult_book(
+                clinic=clinic,
+                consult_type=kinds[kind],
+                clinician=physio,
+                starts_at=slot.starts_at,
+                patient=patient,
+                by_staff=True,
+                notify=False,
+                now=now,
             )
 
     def user(self, email: str, password: str, first: str, last: str, *, is_staff: bool) -> User:
