@@ -14,11 +14,12 @@ due), so at the due minute the engine only checks, sends and records. The
 baseline, measured in the same run against the same server, is the very same
 N messages (as stored, with a Date header) sent by a plain loop over one SMTP
 connection in a separate process (as the worker is): the transport's own
-ceiling, with no broker, no claims and no per-message records. It runs before
-and after the engine, and the better of the two counts. The target is the
-engine at 80% of the baseline or more. For context it also times the planner
-rendering ahead, and a plain loop that builds each message from the database
-at send time and sends it, with no bookkeeping.
+ceiling, with no broker, no claims and no per-message records. Baseline and
+engine run in turn (--rounds, default 3, the baseline once more at the end),
+and their medians are compared: the target is the engine at 80% of the
+baseline or more. For context it also times the planner rendering ahead, and
+a plain loop that builds each message from the database at send time and
+sends it, with no bookkeeping.
 
 Options: --database-url (default: DATABASE_URL when it is PostgreSQL, else a
 SQLite file; on PostgreSQL a database `backstride_reminders_bench` is created
@@ -33,6 +34,7 @@ import argparse
 import logging
 import os
 import pickle
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -99,6 +101,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=250)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument(
         "--async-commit",
@@ -153,10 +156,11 @@ def main() -> None:
 def run(args: argparse.Namespace, database_url: str) -> None:
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     from exercises import reminders
-    from exercises.models import Reminder
+    from exercises.models import Reminder, ReminderMessage
     from tests.factories import ClinicFactory
     from tests.integration import (
         SITE_URL,
@@ -202,7 +206,7 @@ def run(args: argparse.Namespace, database_url: str) -> None:
                     (settings.DEFAULT_FROM_EMAIL, [email], b"Date: " + date + b"\r\n" + data)
                     for email, data in Reminder.objects.filter(pk__in=due)
                     .order_by("send_after", "pk")
-                    .values_list("patient__email", "message")
+                    .values_list("patient__email", "rendered__data")
                 ],
                 f,
             )
@@ -226,16 +230,35 @@ def run(args: argparse.Namespace, database_url: str) -> None:
             assert len(sink.handler.received) == args.n, out.stderr[-2000:]
             return args.n / float(out.stdout.strip())
 
-        baseline_before = raw_baseline()
         plain = plain_loop()
+        # Keep the rendered messages: each round sends them (and drops them).
+        table = Reminder._meta.db_table
+        messages_table = ReminderMessage._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TABLE bench_messages AS SELECT * FROM {messages_table}")  # noqa: S608
 
-        sink.handler.received.clear()
+        def reset() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET state = 'pending', claim = NULL, claimed_at = NULL, "  # noqa: S608
+                    "sent_at = NULL, attempts = 0"
+                )
+                cursor.execute(f"DELETE FROM {messages_table}")  # noqa: S608
+                cursor.execute(f"INSERT INTO {messages_table} SELECT * FROM bench_messages")  # noqa: S608
+                if connection.vendor == "postgresql":
+                    # As the first round found it: no dead rows from the last.
+                    cursor.execute(f"VACUUM ANALYZE {table}")
+                    cursor.execute(f"VACUUM ANALYZE {messages_table}")
+
         worker_env = {
             **sink.env(),
             **PRODUCTION_ENV,
             "REMINDER_BATCH_SIZE": str(args.batch),
             "REMINDER_ASYNC_COMMIT": "1" if args.async_commit else "0",
         }
+        baselines: list[float] = []
+        rounds: list[float] = []
+        exact: list[bool] = []
         with running_worker(
             broker_url=redis_server.url,
             env=worker_env,
@@ -244,37 +267,50 @@ def run(args: argparse.Namespace, database_url: str) -> None:
             pool="prefork",
             concurrency=args.concurrency,
         ) as worker:
-            clock = time.perf_counter()
-            worker.send_task("exercises.tasks.dispatch_reminders")
-            arrived = wait_until(
-                lambda: len(sink.handler.received) >= args.n, timeout=600, interval=0.05
-            )
-            elapsed = time.perf_counter() - clock
-            assert arrived, f"only {len(sink.handler.received)} of {args.n} arrived"
-            time.sleep(1)  # a duplicate would show up now
-            recorded = wait_until(
-                lambda: Reminder.objects.filter(pk__in=due, state="sent").count() == args.n,
-                timeout=30,
-            )
-        per_recipient = Counter(to for mail in sink.handler.received for to in mail.rcpt_tos)
-        duplicates = sum(per_recipient.values()) - len(per_recipient)
-        engine_rate = args.n / elapsed
+            # Baseline and engine in turn, so load from anything else on the
+            # machine falls on both alike; medians compared.
+            for _ in range(args.rounds):
+                baselines.append(raw_baseline())
+                reset()
+                sink.handler.received.clear()
+                clock = time.perf_counter()
+                worker.send_task("exercises.tasks.dispatch_reminders")
+                arrived = wait_until(
+                    lambda: len(sink.handler.received) >= args.n, timeout=600, interval=0.02
+                )
+                elapsed = time.perf_counter() - clock
+                assert arrived, f"only {len(sink.handler.received)} of {args.n} arrived"
+                rounds.append(args.n / elapsed)
+                time.sleep(1)  # a duplicate would show up now
+                recorded = wait_until(
+                    lambda: Reminder.objects.filter(pk__in=due, state="sent").count() == args.n,
+                    timeout=30,
+                )
+                per_recipient = Counter(
+                    to for mail in sink.handler.received for to in mail.rcpt_tos
+                )
+                exact.append(
+                    recorded
+                    and len(per_recipient) == args.n
+                    and sum(per_recipient.values()) == args.n
+                )
+            baselines.append(raw_baseline())
 
-        baseline_after = raw_baseline()
-
-    baseline = max(baseline_before, baseline_after)
+    engine_rate, baseline = statistics.median(rounds), statistics.median(baselines)
     ratio = engine_rate / baseline
     commit = "asynchronous" if args.async_commit else "durable"
-    print(f"  engine: {engine_rate:7.0f} msgs/s  ({args.n} in {elapsed:.2f} s, "
-          f"batches of {args.batch}, {args.concurrency} worker processes, {commit} records, "
-          f"{len(per_recipient)} recipients, {duplicates} duplicates, "
-          f"all recorded sent: {recorded})")  # fmt: skip
-    print(f"  raw baseline: {baseline:7.0f} msgs/s  (pre-built messages, one connection, "
-          f"plain loop; {baseline_before:.0f} before, {baseline_after:.0f} after)")  # fmt: skip
+    listed = ", ".join(f"{rate:.0f}" for rate in rounds)
+    print(f"  engine: {engine_rate:7.0f} msgs/s median of {args.rounds} ({listed}); "
+          f"batches of {args.batch}, {args.concurrency} worker processes, {commit} records; "
+          f"every round exactly once (each recipient one message, every row sent): "
+          f"{all(exact)}")  # fmt: skip
+    listed = ", ".join(f"{rate:.0f}" for rate in baselines)
+    print(f"  raw baseline: {baseline:7.0f} msgs/s median of {len(baselines)} ({listed}); "
+          f"the same messages, one connection, plain loop")  # fmt: skip
     print(f"  plain build-and-send loop, no bookkeeping: {plain:7.0f} msgs/s")
     verdict = "meets" if ratio >= TARGET_RATIO else "misses"
     print(f"  engine / raw baseline = {ratio:.0%}: {verdict} the {TARGET_RATIO:.0%} target")
-    if duplicates or len(per_recipient) != args.n or not recorded:
+    if not all(exact):
         sys.exit("delivery was not exactly once")
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -546,7 +546,13 @@ class ReminderQuerySet(models.QuerySet["Reminder"]):
         return self.filter(state=Reminder.State.PENDING, send_after__lte=now)
 
     def claimed(self, claim: str) -> ReminderQuerySet:
-        return self.filter(state=Reminder.State.SENDING, claim=claim)
+        """The rows a dispatcher or a send task holds: a claim is set when a
+        row goes to `sending` and cleared by every move out of it except the
+        holder's own sent / skipped / failed, so the claim alone says so.
+        Deliberately not `state=sending` as well: with that, PostgreSQL may
+        answer a lookup by id through the partial index of all rows sending
+        (thousands, at the due minute) instead of the primary key."""
+        return self.filter(claim=claim)
 
     def stuck(self, cutoff: datetime) -> ReminderQuerySet:
         """Claimed before `cutoff` and never finished: the worker died, or its
@@ -556,6 +562,15 @@ class ReminderQuerySet(models.QuerySet["Reminder"]):
     def failed(self) -> ReminderQuerySet:
         """Given up on (a permanent SMTP refusal, or out of attempts): for the dashboard."""
         return self.filter(state=Reminder.State.FAILED)
+
+    def undelivered(self, since: datetime) -> ReminderQuerySet:
+        """Failed since `since` and not made good: no later reminder to the
+        same patient has gone out since (their address was put right, or the
+        server took mail again). Served by `reminder_failed_idx`."""
+        delivered_later = Reminder.objects.filter(
+            patient=OuterRef("patient"), state=Reminder.State.SENT, due_at__gt=OuterRef("due_at")
+        )
+        return self.failed().filter(due_at__gte=since).exclude(Exists(delivered_later))
 
     def unsent(self) -> ReminderQuerySet:
         return self.filter(state__in=[Reminder.State.PENDING, Reminder.State.SKIPPED])
@@ -579,15 +594,31 @@ class Reminder(models.Model):
         SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"
 
+    # Each message's "sent" adds its row to every index that is not partial on
+    # another state: so the plan and consult keys have none of their own (the
+    # unique constraints lead with them), nor the clinic (a clinic with
+    # patients cannot be deleted; its failed reminders have a partial index).
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="reminders")
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="reminders", db_index=False
+    )
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
     assignment = models.ForeignKey(
-        Assignment, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+        Assignment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        db_index=False,
     )
     day = models.DateField(null=True, blank=True, help_text="The patient's local day.")
     consult = models.ForeignKey(
-        "clinic.Consult", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+        "clinic.Consult",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        db_index=False,
     )
     hours_before = models.PositiveSmallIntegerField(null=True, blank=True)
     due_at = models.DateTimeField(help_text="When it should go out (UTC).")
@@ -601,11 +632,6 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     skip_reason = models.CharField(max_length=100, blank=True)
-    # Rendered ahead by the planner, so the due minute costs only the send:
-    # the message as it goes on the wire, without its Date header, and what it
-    # was rendered from (content_key). Cleared once the row is done.
-    message = models.BinaryField(null=True, blank=True, editable=False)
-    rendered_for = models.CharField(max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ReminderQuerySet.as_manager()
@@ -644,7 +670,9 @@ class Reminder(models.Model):
             models.Index(
                 fields=["claimed_at"], condition=Q(state="sending"), name="reminder_sending_idx"
             ),
-            models.Index(fields=["clinic", "state", "due_at"], name="reminder_clinic_state_idx"),
+            models.Index(
+                fields=["clinic", "due_at"], condition=Q(state="failed"), name="reminder_failed_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -703,3 +731,23 @@ class Reminder(models.Model):
             return self.due_at + self.EXERCISE_LATEST
         assert self.consult is not None
         return self.consult.starts_at
+
+
+class ReminderMessage(models.Model):
+    """A reminder rendered ahead by the planner, so that at the due minute a
+    worker only sends: the message as it goes on the wire (without its Date
+    header) and what it was rendered from (`Reminder.content_key`).
+
+    A table of its own, not a column of the reminder: a rendered message is
+    about 2 KB even compressed, and each of a reminder's state changes would
+    copy it. Deleted once the reminder is done, so patient details do not
+    linger in it."""
+
+    reminder = models.OneToOneField(
+        Reminder, on_delete=models.CASCADE, primary_key=True, related_name="rendered"
+    )
+    data = models.BinaryField()
+    rendered_for = models.CharField(max_length=300)
+
+    def __str__(self) -> str:
+        return f"Rendered reminder {self.reminder_id}"

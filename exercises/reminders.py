@@ -15,8 +15,8 @@ the guarantee rests on the `Reminder` rows, and the broker only carries hints:
   the same row. No countdowns: a retry waits in the row's `send_after`, and a
   backlog is worked through by each run queueing the next.
 - `reminders_render` (the planner's task, after planning) renders each coming
-  message ahead and stores it on its row, so the due minute costs only the
-  send. A message rendered from an older plan, consult or address is built
+  message ahead and stores it beside its row (`ReminderMessage`), so the due
+  minute costs only the send. A message rendered from an older plan, consult or address is built
   again at send time, as is one never rendered.
 - `reminders_send` (worker) takes the batch over from the claim (so a second
   delivery of the same task finds nothing to do), decides skip or send for each
@@ -62,7 +62,7 @@ from django.utils.module_loading import import_string
 
 from clinic import emails
 from clinic.models import Consult
-from exercises.models import Assignment, AssignmentItem, Reminder, SessionLog
+from exercises.models import Assignment, AssignmentItem, Reminder, ReminderMessage, SessionLog
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def _plan_consults(now: datetime) -> int:
     ]
     if revive:
         Reminder.objects.filter(pk__in=revive, state=State.SKIPPED).update(
-            state=State.PENDING, send_after=F("due_at"), skip_reason=""
+            state=State.PENDING, claim=None, send_after=F("due_at"), skip_reason=""
         )
     new = [row for key, row in wanted.items() if key not in existing]
     Reminder.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
@@ -220,14 +220,16 @@ def reminders_replan(*, assignment: Assignment, now: datetime | None = None) -> 
         if not reason and due > now:
             if row.state != State.PENDING or row.due_at != due:
                 Reminder.objects.filter(pk=row.pk, state=row.state).update(
-                    state=State.PENDING, due_at=due, send_after=due, skip_reason=""
+                    state=State.PENDING, claim=None, due_at=due, send_after=due, skip_reason=""
                 )
         elif row.state == State.PENDING:
             Reminder.objects.filter(pk=row.pk, state=State.PENDING).update(
                 state=State.SKIPPED, skip_reason=reason or "new time already passed"
             )
     # The plan or its settings changed: what was rendered ahead may be stale.
-    assignment.reminders.filter(state=State.PENDING).update(message=None, rendered_for="")
+    ReminderMessage.objects.filter(
+        reminder__assignment=assignment, reminder__state=State.PENDING
+    ).delete()
     reminders_plan(now=now, assignments=[assignment])
 
 
@@ -266,17 +268,14 @@ def reminders_claim(*, now: datetime | None = None, limit: int) -> tuple[str, li
         )
         if not ids:
             return None
-        Reminder.objects.filter(pk__in=ids, state=State.PENDING).update(
-            state=State.SENDING, claim=claim, claimed_at=now
-        )
+        # Locked above (SQLite: the transaction holds the write lock).
+        Reminder.objects.filter(pk__in=ids).update(state=State.SENDING, claim=claim, claimed_at=now)
     ids = list(Reminder.objects.filter(pk__in=ids, claim=claim).values_list("pk", flat=True))
     return (str(claim), ids) if ids else None
 
 
 def _release(ids: Sequence[int], claim: str) -> None:
-    Reminder.objects.filter(pk__in=ids, claim=claim, state=State.SENDING).update(
-        state=State.PENDING, claim=None
-    )
+    Reminder.objects.filter(pk__in=ids).claimed(claim).update(state=State.PENDING, claim=None)
 
 
 def reminders_dispatch(
@@ -397,23 +396,25 @@ def reminders_render(*, now: datetime | None = None, limit: int = 5000) -> int:
         return 0
     now = now or timezone.now()
     pending = Reminder.objects.filter(
-        state=State.PENDING, message__isnull=True, send_after__lte=now + PLAN_AHEAD
+        state=State.PENDING, rendered__isnull=True, send_after__lte=now + PLAN_AHEAD
     )
     rendered = 0
     while rendered < limit:
-        rows = _load(pending.defer("message"), limit=200)
+        rows = _load(pending, limit=200)
         if not rows:
             break
         context = _Context(rows)
+        messages = []
         for row in rows:
             try:
                 data = _wire(context.message(row))
             except Exception:  # the sender will build it again and record the error
                 logger.exception("Could not render reminder %s ahead", row.pk)
                 data = b""
-            Reminder.objects.filter(pk=row.pk, message__isnull=True).update(
-                message=data, rendered_for=row.content_key()
+            messages.append(
+                ReminderMessage(reminder=row, data=data, rendered_for=row.content_key())
             )
+        ReminderMessage.objects.bulk_create(messages, ignore_conflicts=True)
         rendered += len(rows)
     return rendered
 
@@ -521,36 +522,81 @@ class _Batch(_Context):
         self.token = token
         self.rows = _load(Reminder.objects.claimed(token).filter(pk__in=ids))
         super().__init__(self.rows)
-        self.wire = _renders_ahead()
+        # What the planner rendered ahead, by row: (bytes, content key).
+        self.rendered: dict[int, tuple[bytes, str]] = {}
+        if _renders_ahead():
+            self.rendered = {
+                pk: (bytes(data), key)
+                for pk, data, key in ReminderMessage.objects.filter(
+                    reminder_id__in=[row.pk for row in self.rows]
+                ).values_list("reminder_id", "data", "rendered_for")
+            }
+        self.finished: list[int] = []  # sent, skipped or failed by this batch
         self.stamped = time.monotonic()
-        claim_field = Reminder._meta.get_field("claim")
-        self._claim_db = claim_field.get_db_prep_value(uuid.UUID(token), connection)
+        self._claim = uuid.UUID(token)
+        self._claim_db = Reminder._meta.get_field("claim").get_db_prep_value(
+            self._claim, connection
+        )
+        # Still this batch's (`ReminderQuerySet.claimed`), found by the primary key.
+        self._mark_sent_sql = (
+            f"UPDATE {Reminder._meta.db_table} SET state = %s, sent_at = %s "  # noqa: S608
+            "WHERE id = %s AND claim = %s"
+        )
+        self._prepared: Any = None
+        if connection.vendor == "postgresql":
+            import psycopg
+
+            connection.ensure_connection()
+            # Server-side binding (Django's own cursors bind on the client).
+            self._prepared = psycopg.Cursor(connection.connection)
 
     def update(self, row: Reminder, **fields: Any) -> bool:
         """Record an outcome, only while the row is still this batch's."""
-        done = Reminder.objects.filter(pk=row.pk, claim=self.token, state=State.SENDING).update(
-            message=None, **fields
-        )
+        done = Reminder.objects.filter(pk=row.pk).claimed(self.token).update(**fields)
         if not done:
             logger.warning("Reminder %s was reclaimed while its batch was running", row.pk)
+        elif fields.get("state") != State.PENDING:
+            self.finished.append(row.pk)
         return bool(done)
 
     def mark_sent(self, row: Reminder) -> bool:
         """`update(row, state=sent, sent_at=now)` as one plain statement: it
         runs once per message, and the ORM's query building would cost more
-        than the database's work."""
-        meta = Reminder._meta
-        sent_at = meta.get_field("sent_at").get_db_prep_value(timezone.now(), connection)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {meta.db_table} SET state = %s, sent_at = %s, message = NULL "  # noqa: S608
-                "WHERE id = %s AND claim = %s AND state = %s",
-                [State.SENT.value, sent_at, row.pk, self._claim_db, State.SENDING.value],
-            )
-            done = cursor.rowcount == 1
+        than the database's work. On PostgreSQL it is a prepared statement
+        on a cursor of the batch's own, so neither side parses it again."""
+        sent_at = timezone.now()
+        if self._prepared is not None:
+            # As Django's: its errors, and a broken connection is not reused.
+            with connection.wrap_database_errors:
+                self._prepared.execute(
+                    self._mark_sent_sql,
+                    [State.SENT.value, sent_at, row.pk, self._claim],
+                    prepare=True,
+                )
+            done = self._prepared.rowcount == 1
+        else:
+            field = Reminder._meta.get_field("sent_at")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    self._mark_sent_sql,
+                    [
+                        State.SENT.value,
+                        field.get_db_prep_value(sent_at, connection),
+                        row.pk,
+                        self._claim_db,
+                    ],
+                )
+                done = cursor.rowcount == 1
         if not done:
             logger.warning("Reminder %s was reclaimed while its batch was running", row.pk)
+        else:
+            self.finished.append(row.pk)
         return done
+
+    def close(self) -> None:
+        if self._prepared is not None:
+            self._prepared.close()
+            self._prepared = None
 
     def keep_claim(self, remaining: list[Reminder]) -> list[Reminder]:
         """Refresh the claim well before a dispatcher would think it stuck;
@@ -626,7 +672,14 @@ def reminders_send(*, ids: Sequence[int], claim: str) -> SendReport:
                 break
     finally:
         mailer.close()
+        batch.close()
         _commit_lazily(False)
+        # The rendered messages of the rows done with have served: dropped in
+        # one statement, off the per-message path. (A row going back to
+        # pending keeps its message for the next attempt.)
+        if done := [pk for pk in batch.finished if pk in batch.rendered]:
+            with contextlib.suppress(DatabaseError):
+                ReminderMessage.objects.filter(reminder_id__in=done).delete()
     if report.failed or report.retrying:
         logger.warning("Reminder batch: %s", report)
     return report
@@ -652,15 +705,15 @@ def _send_one(row: Reminder, batch: _Batch, mailer: _Mailer, report: SendReport)
         report.skipped += batch.update(row, state=State.SKIPPED, skip_reason="too late")
         return
     try:
-        rendered = batch.wire and row.message and row.rendered_for == row.content_key()
-        message = None if rendered else batch.message(row)
+        data, rendered_for = batch.rendered.get(row.pk, (b"", ""))
+        message = None if data and rendered_for == row.content_key() else batch.message(row)
     except Exception as error:  # a bug, not the network: retrying would not help
         logger.exception("Could not build reminder %s", row.pk)
         report.failed += batch.update(row, state=State.FAILED, last_error=_describe(error))
         return
     try:
         if message is None:
-            mailer.send_wire(to=row.patient.email, data=bytes(row.message))
+            mailer.send_wire(to=row.patient.email, data=data)
         else:
             mailer.send(message)
     except _CannotConnect:

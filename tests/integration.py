@@ -155,19 +155,18 @@ class RecordingHandler:
             rcpt_tos=list(envelope.rcpt_tos),
             content=bytes(envelope.content),
         )
-        if self.delay:
-            # Before accepting, so the sender waits for the reply as it would
-            # on a busy server (and a sender killed meanwhile has sent nothing).
-            await asyncio.sleep(self.delay)
         with self._lock:
             self._count += 1
             if self.refuse_every and self._count % self.refuse_every == 0:
                 self._failures.append("451 4.3.0 Try again later")
-            if self._failures:
-                self.refused.append(mail)
-                return self._failures.pop(0)
-            self.received.append(mail)
-        return "250 Message accepted for delivery"
+            refusal = self._failures.pop(0) if self._failures else None
+            (self.refused if refusal else self.received).append(mail)
+        if self.delay:
+            # Kept first, answered later, as a real server queues a message
+            # before it replies: a sender killed meanwhile has delivered a
+            # message it never hears was accepted.
+            await asyncio.sleep(self.delay)
+        return refusal or "250 Message accepted for delivery"
 
 
 @dataclass

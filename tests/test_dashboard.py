@@ -690,8 +690,8 @@ def test_seed_load_builds_a_clinic_quickly_and_says_how_long_it_took() -> None:
 
 # Sign-in (session, user, staff member) and then: the clinic with its patient
 # count and whether STarT Back's wording is installed, today's consults, the
-# queue, active plans with their recent logs.
-DASHBOARD_QUERIES = 7
+# queue, active plans with their recent logs, reminders not delivered.
+DASHBOARD_QUERIES = 8
 # Sign-in, the clinic; the clinicians for the filter, the count, the page.
 PATIENT_LIST_QUERIES = 7
 # Sign-in, the clinic; the patient, the audit row; consults, self-assessments,

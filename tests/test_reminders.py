@@ -26,7 +26,7 @@ from kombu.exceptions import OperationalError
 
 from clinic.models import Clinic, Consult, Patient, StaffMember
 from exercises import links, reminders
-from exercises.models import Assignment, Reminder, SessionLog
+from exercises.models import Assignment, Reminder, ReminderMessage, SessionLog
 from exercises.services import assignment_update
 from tests.factories import ClinicFactory, PatientFactory
 from tests.reminders_support import (
@@ -290,6 +290,40 @@ def test_a_permanent_refusal_is_recorded_as_failed_for_the_dashboard(
     assert scripted.accepted == []
 
 
+def test_a_refused_reminder_shows_on_the_dashboard_until_a_later_one_gets_through(
+    clock: Any,
+    plan: Assignment,
+    scripted: type[ScriptedBackend],
+    physio_client: Client,
+    receptionist_client: Client,
+    other_physio_client: Client,
+) -> None:
+    scripted.script = [
+        SMTPRecipientsRefused({"jamie@example.com": (550, b"5.1.1 No such mailbox")})
+    ]
+    tick()
+    assert row_for(plan, MONDAY).state == State.FAILED
+
+    page = physio_client.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="undelivered"' in page
+    assert plan.patient.first_name in page and "jamie@example.com" in page
+    assert "Exercise reminder for Mon 23 Nov, 07:30: jamie@example.com: 550 5.1.1" in page
+    # Reception puts addresses right, but whether there is a plan is clinical.
+    page = receptionist_client.get(reverse("dashboard")).content.decode()
+    assert "jamie@example.com: 550 5.1.1" in page
+    assert "Exercise reminder" not in page and "Reminder for Mon 23 Nov" in page
+    # Another clinic's staff see nothing of it.
+    page = other_physio_client.get(reverse("dashboard")).content.decode()
+    assert "jamie@example.com" not in page
+
+    # The address is put right; the next day's reminder gets through.
+    clock.move_to(NOW + timedelta(days=1))
+    tick()
+    assert row_for(plan, TUESDAY).state == State.SENT
+    page = physio_client.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="undelivered"' not in page
+
+
 def test_a_dropped_connection_fails_one_message_and_the_batch_reconnects(
     clock: Any, clinic: Clinic, scripted: type[ScriptedBackend]
 ) -> None:
@@ -347,8 +381,8 @@ def test_the_coming_days_reminders_are_rendered_ahead_and_sent_as_rendered(
     reminders.reminders_plan()
     assert reminders.reminders_render() == 2
     monday = row_for(plan, MONDAY)
-    stored = bytes(monday.message)
-    assert monday.rendered_for == "plan v1 to jamie@example.com"
+    stored = bytes(monday.rendered.data)
+    assert monday.rendered.rendered_for == "plan v1 to jamie@example.com"
     assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in stored
     assert b"\r\nDate:" not in stored.partition(b"\r\n\r\n")[0]
     assert reminders.reminders_render() == 0  # nothing left to render
@@ -359,7 +393,9 @@ def test_the_coming_days_reminders_are_rendered_ahead_and_sent_as_rendered(
     # The stored message with a Date of the moment it went.
     assert data == b"Date: Mon, 23 Nov 2026 07:30:30 -0000\r\n" + stored
     monday.refresh_from_db()
-    assert (monday.state, monday.message) == (State.SENT, None)
+    assert monday.state == State.SENT
+    # Sent: the rendered copy (names, exercises) is not kept; Tuesday's waits.
+    assert list(ReminderMessage.objects.values_list("reminder__day", flat=True)) == [TUESDAY]
 
 
 def test_a_message_rendered_before_the_plan_changed_is_built_again(
@@ -369,7 +405,9 @@ def test_a_message_rendered_before_the_plan_changed_is_built_again(
     reminders.reminders_render()
     # An edit that did not pass through the services (the admin, a shell).
     Assignment.objects.filter(pk=plan.pk).update(version=2)
-    Reminder.objects.filter(assignment=plan).update(message=b"Subject: stale\r\n\r\nstale")
+    ReminderMessage.objects.filter(reminder__assignment=plan).update(
+        data=b"Subject: stale\r\n\r\nstale"
+    )
     reminders.reminders_dispatch()
     [(_, _, data)] = smtp.wire
     assert b"stale" not in data
@@ -382,9 +420,11 @@ def test_editing_the_plan_drops_what_was_rendered_ahead(
     reminders.reminders_plan()
     reminders.reminders_render()
     assignment_update(assignment=plan, reminder_time=time(9, 0))
-    assert list(Reminder.objects.filter(assignment=plan).values_list("message", flat=True)) == [
-        None,
-        None,
+    assert not ReminderMessage.objects.exists()
+    # Rendered again from the new version (Tuesday's 09:00 is not within a day yet).
+    assert reminders.reminders_render() == 1
+    assert list(ReminderMessage.objects.values_list("reminder__day", "rendered_for")) == [
+        (MONDAY, "plan v2 to jamie@example.com")
     ]
 
 
