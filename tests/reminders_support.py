@@ -5,12 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import factory
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
 from django.utils import timezone
 
 from clinic.models import Clinic, Consult, ConsultType, Patient
@@ -164,28 +163,3 @@ class ScriptedBackend(BaseEmailBackend):
 
 
 CRASH_AFTER_ACCEPT = "crash after accept"
-
-
-class _FakeSmtp:
-    def sendmail(self, sender: str, recipients: list[str], data: bytes) -> dict[str, Any]:
-        RecordingSmtpBackend.wire.append((sender, list(recipients), bytes(data)))
-        return {}
-
-    def quit(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class RecordingSmtpBackend(SmtpEmailBackend):
-    """Django's SMTP backend over a fake server that keeps what went on the
-    wire: the reminder engine renders ahead only for SMTP."""
-
-    wire: ClassVar[list[tuple[str, list[str], bytes]]] = []
-
-    def open(self) -> bool:
-        if self.connection is not None:
-            return False
-        self.connection = _FakeSmtp()
-        return True

@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPServerDisconnected
 from typing import Any, ClassVar
 
 import pytest
-from django.conf import settings
+from aiosmtpd.controller import Controller
 from django.core import mail
+from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -29,10 +31,10 @@ from exercises import links, reminders
 from exercises.models import Assignment, Reminder, ReminderMessage, SessionLog
 from exercises.services import assignment_update
 from tests.factories import ClinicFactory, PatientFactory
+from tests.integration import RecordingHandler, free_port
 from tests.reminders_support import (
     CRASH_AFTER_ACCEPT,
     AssignmentFactory,
-    RecordingSmtpBackend,
     ScriptedBackend,
     WorkerDied,
     make_consult,
@@ -368,15 +370,48 @@ def test_after_the_last_attempt_a_temporary_failure_becomes_failed(
 # Rendered ahead ------------------------------------------------------------------
 
 
+class ScriptedHandler(RecordingHandler):
+    """A real SMTP server (aiosmtpd) that can refuse the MAIL or RCPT command."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mail_reply = ""
+        self.rcpt_reply = ""
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from, envelope.mail_options = address, options
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
 @pytest.fixture
-def smtp(settings: Any) -> type[RecordingSmtpBackend]:
-    settings.EMAIL_BACKEND = "tests.reminders_support.RecordingSmtpBackend"
-    RecordingSmtpBackend.wire = []
-    return RecordingSmtpBackend
+def smtp(settings: Any) -> Iterator[ScriptedHandler]:
+    """Django's SMTP backend, to an SMTP server on a port of its own: the
+    engine renders ahead only for SMTP, and writes those bytes to the wire."""
+    handler = ScriptedHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield handler
+    controller.stop()
 
 
 def test_the_coming_days_reminders_are_rendered_ahead_and_sent_as_rendered(
-    plan: Assignment, smtp: type[RecordingSmtpBackend]
+    plan: Assignment, smtp: ScriptedHandler
 ) -> None:
     reminders.reminders_plan()
     assert reminders.reminders_render() == 2
@@ -388,18 +423,58 @@ def test_the_coming_days_reminders_are_rendered_ahead_and_sent_as_rendered(
     assert reminders.reminders_render() == 0  # nothing left to render
 
     reminders.reminders_dispatch()
-    [(sender, recipients, data)] = smtp.wire
-    assert (sender, recipients) == (settings.DEFAULT_FROM_EMAIL, ["jamie@example.com"])
-    # The stored message with a Date of the moment it went.
-    assert data == b"Date: Mon, 23 Nov 2026 07:30:30 -0000\r\n" + stored
+    [mail] = smtp.received
+    # The envelope, as Django's backend gives it: bare addresses.
+    assert (mail.mail_from, mail.rcpt_tos) == ("no-reply@backstride.invalid", ["jamie@example.com"])
+    # The stored message with a Date of the moment it went, as the server got it.
+    sent = b"Date: Mon, 23 Nov 2026 07:30:30 -0000\r\n" + stored
+    assert mail.content.rstrip(b"\r\n") == sent.rstrip(b"\r\n")
+    assert mail.message["Subject"] == "Time for today's exercises"
     monday.refresh_from_db()
     assert monday.state == State.SENT
     # Sent: the rendered copy (names, exercises) is not kept; Tuesday's waits.
     assert list(ReminderMessage.objects.values_list("reminder__day", flat=True)) == [TUESDAY]
 
 
+def test_a_rendered_message_with_a_line_starting_with_a_dot_arrives_whole(
+    plan: Assignment, smtp: ScriptedHandler
+) -> None:
+    reminders.reminders_plan()
+    reminders.reminders_render()
+    # SMTP ends a message at a line of one dot: such lines are doubled on the wire.
+    body = b"Subject: Dots\r\n\r\n.\r\n..two\r\nend\r\n"
+    ReminderMessage.objects.filter(reminder__day=MONDAY).update(data=body)
+    reminders.reminders_dispatch()
+    [mail] = smtp.received
+    assert mail.content.endswith(b"\r\n\r\n.\r\n..two\r\nend\r\n")
+
+
+@pytest.mark.parametrize(
+    ("command", "reply", "state", "error"),
+    [
+        ("rcpt", "550 5.1.1 No such mailbox", State.FAILED, "jamie@example.com: 550 5.1.1"),
+        ("mail", "553 5.7.1 Sender not allowed", State.FAILED, "553 5.7.1 Sender not allowed"),
+        ("rcpt", "452 4.2.2 Mailbox full", State.PENDING, "jamie@example.com: 452 4.2.2"),
+        ("mail", "421 4.3.2 Shutting down", State.PENDING, "421 4.3.2 Shutting down"),
+    ],
+)
+def test_a_rendered_reminder_refused_by_the_server_is_failed_or_retried(
+    plan: Assignment, smtp: ScriptedHandler, command: str, reply: str, state: str, error: str
+) -> None:
+    reminders.reminders_plan()
+    reminders.reminders_render()
+    setattr(smtp, f"{command}_reply", reply)
+    reminders.reminders_dispatch()
+    row = row_for(plan, MONDAY)
+    assert smtp.received == []
+    assert row.state == state
+    assert row.last_error.startswith(error)
+    # Failed: nothing of it kept. Retrying: the rendered message waits for the next attempt.
+    assert ReminderMessage.objects.filter(reminder=row).exists() == (state == State.PENDING)
+
+
 def test_a_message_rendered_before_the_plan_changed_is_built_again(
-    plan: Assignment, smtp: type[RecordingSmtpBackend]
+    plan: Assignment, smtp: ScriptedHandler
 ) -> None:
     reminders.reminders_plan()
     reminders.reminders_render()
@@ -409,13 +484,13 @@ def test_a_message_rendered_before_the_plan_changed_is_built_again(
         data=b"Subject: stale\r\n\r\nstale"
     )
     reminders.reminders_dispatch()
-    [(_, _, data)] = smtp.wire
-    assert b"stale" not in data
-    assert b"Glute bridge" in data
+    [mail] = smtp.received
+    assert b"stale" not in mail.content
+    assert b"Glute bridge" in mail.content
 
 
 def test_editing_the_plan_drops_what_was_rendered_ahead(
-    plan: Assignment, smtp: type[RecordingSmtpBackend]
+    plan: Assignment, smtp: ScriptedHandler
 ) -> None:
     reminders.reminders_plan()
     reminders.reminders_render()
@@ -428,7 +503,7 @@ def test_editing_the_plan_drops_what_was_rendered_ahead(
     ]
 
 
-class CommitWatchingBackend(RecordingSmtpBackend):
+class CommitWatchingBackend(SmtpEmailBackend):
     """Notes the session's synchronous_commit as each message goes."""
 
     seen: ClassVar[list[str]] = []
@@ -441,7 +516,7 @@ class CommitWatchingBackend(RecordingSmtpBackend):
 
 
 def test_async_commit_applies_to_a_batchs_records_only(
-    plan: Assignment, smtp: type[RecordingSmtpBackend], settings: Any
+    plan: Assignment, smtp: ScriptedHandler, settings: Any
 ) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")
@@ -454,6 +529,7 @@ def test_async_commit_applies_to_a_batchs_records_only(
         after = cursor.fetchone()[0]
     assert (CommitWatchingBackend.seen, after) == (["off"], "on")
     assert row_for(plan, MONDAY).state == State.SENT
+    assert len(smtp.received) == 1
 
 
 def test_nothing_is_rendered_ahead_for_a_backend_that_takes_message_objects(
