@@ -21,6 +21,7 @@ from django.core import mail
 from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -471,6 +472,25 @@ def test_a_rendered_reminder_refused_by_the_server_is_failed_or_retried(
     assert row.last_error.startswith(error)
     # Failed: nothing of it kept. Retrying: the rendered message waits for the next attempt.
     assert ReminderMessage.objects.filter(reminder=row).exists() == (state == State.PENDING)
+
+
+def test_sending_a_rendered_batch_costs_the_same_queries_for_3_or_30_reminders(
+    clock: Any, clinic: Clinic, smtp: ScriptedHandler
+) -> None:
+    def queries_to_send(count: int, at: datetime) -> int:
+        clock.move_to(at)
+        plans_due_at(clinic=clinic, count=count, now=at, email_prefix=f"at{at:%H}-")
+        reminders.reminders_plan(now=at)
+        reminders.reminders_render(now=at)
+        smtp.received.clear()
+        with CaptureQueriesContext(connection) as queries:
+            reminders.reminders_dispatch(now=at)
+        assert len(smtp.received) == count
+        # Less the one record per message (on PostgreSQL a prepared statement
+        # of its own, which Django does not see).
+        return sum("SET state = 'sent'" not in query["sql"] for query in queries)
+
+    assert queries_to_send(3, NOW) == queries_to_send(30, NOW + timedelta(hours=2))
 
 
 def test_a_message_rendered_before_the_plan_changed_is_built_again(
