@@ -751,3 +751,28 @@ class ReminderMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Rendered reminder {self.reminder_id}"
+
+
+class ReminderSent(models.Model):
+    """That a reminder's message was accepted by the SMTP server: written the
+    moment it is, one per message, and folded into the reminder (state sent,
+    sent_at) when its batch ends, then deleted (`reminders.reminders_fold`).
+
+    A narrow table of its own, appended to, because this record is the one
+    write per message that cannot wait: until it is committed, a crash means
+    the message goes again. Updating the reminder row instead cost several
+    times as much (a new row version and an entry in each of its indexes).
+    No foreign key constraint in the database, so the insert checks nothing
+    else; Django still deletes these with their reminder."""
+
+    reminder = models.OneToOneField(
+        Reminder,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        db_constraint=False,
+        related_name="sent_record",
+    )
+    sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Reminder {self.reminder_id} accepted at {self.sent_at:%Y-%m-%d %H:%M:%S}"

@@ -21,8 +21,9 @@ the guarantee rests on the `Reminder` rows, and the broker only carries hints:
 - `reminders_send` (worker) takes the batch over from the claim (so a second
   delivery of the same task finds nothing to do), decides skip or send for each
   row, sends over one SMTP connection, and records each row the moment the
-  server answers for it: sent, back to pending with a backoff (4xx, broken
-  connection), or failed (5xx).
+  server answers for it: sent (a one-row insert into `ReminderSent`, folded
+  into the rows by `reminders_fold` as the batch ends), back to pending with
+  a backoff (4xx, broken connection), or failed (5xx).
 
 Exactly once is physically impossible at one point: when the SMTP server has
 accepted a message and the worker dies (or the database is unreachable) before
@@ -56,13 +57,20 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from clinic import emails
 from clinic.models import Consult
-from exercises.models import Assignment, AssignmentItem, Reminder, ReminderMessage, SessionLog
+from exercises.models import (
+    Assignment,
+    AssignmentItem,
+    Reminder,
+    ReminderMessage,
+    ReminderSent,
+    SessionLog,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -236,10 +244,39 @@ def reminders_replan(*, assignment: Assignment, now: datetime | None = None) -> 
 # Claiming and dispatching ------------------------------------------------------
 
 
+def reminders_fold(*, ids: Sequence[int] | None = None) -> int:
+    """Mark sent the reminders whose message the server accepted (their
+    `ReminderSent` record), and drop the records: those of `ids` (a batch as
+    it ends), or every record there is (the dispatcher, for batches whose
+    worker died before it could). Returns how many reminders it marked."""
+    records = (
+        ReminderSent.objects.all()
+        if ids is None
+        else ReminderSent.objects.filter(reminder_id__in=ids)
+    )
+    # These records only: one inserted meanwhile is folded next time.
+    recorded = list(records.values_list("reminder_id", flat=True)[:10_000])
+    if not recorded:
+        return 0
+    with transaction.atomic():
+        folded = Reminder.objects.filter(
+            pk__in=recorded, state__in=[State.PENDING, State.SENDING]
+        ).update(
+            state=State.SENT,
+            sent_at=Subquery(
+                ReminderSent.objects.filter(reminder_id=OuterRef("pk")).values("sent_at")[:1]
+            ),
+        )
+        ReminderSent.objects.filter(reminder_id__in=recorded).delete()
+    return folded
+
+
 def reminders_reclaim(*, now: datetime | None = None) -> int:
     """Put back rows claimed longer than REMINDER_SENDING_TIMEOUT ago and never
     finished: their worker died or the broker lost their task. The attempt
-    counts, and it may have been sent (see the module docstring)."""
+    counts, and it may have been sent (see the module docstring). First, what
+    such a worker recorded as sent is marked so, and is not sent again."""
+    reminders_fold()
     now = now or timezone.now()
     timeout = settings.REMINDER_SENDING_TIMEOUT
     stuck = Reminder.objects.stuck(now - timedelta(seconds=timeout))
@@ -616,15 +653,11 @@ class _Batch(_Context):
                 self.rows = [full.get(row.pk, row) for row in self.rows]
         super().__init__(self.rows)
         self.finished: list[int] = []  # sent, skipped or failed by this batch
+        self.sent: list[int] = []  # recorded in ReminderSent, to fold in
         self.stamped = time.monotonic()
-        self._claim = uuid.UUID(token)
-        self._claim_db = Reminder._meta.get_field("claim").get_db_prep_value(
-            self._claim, connection
-        )
-        # Still this batch's (`ReminderQuerySet.claimed`), found by the primary key.
-        self._mark_sent_sql = (
-            f"UPDATE {Reminder._meta.db_table} SET state = %s, sent_at = %s "  # noqa: S608
-            "WHERE id = %s AND claim = %s"
+        self._sent_sql = (
+            f"INSERT INTO {ReminderSent._meta.db_table} (reminder_id, sent_at) "  # noqa: S608
+            "VALUES (%s, %s) ON CONFLICT DO NOTHING"
         )
         self._prepared: Any = None
         if connection.vendor == "postgresql":
@@ -650,38 +683,27 @@ class _Batch(_Context):
         return bool(done)
 
     def mark_sent(self, row: Reminder) -> bool:
-        """`update(row, state=sent, sent_at=now)` as one plain statement: it
-        runs once per message, and the ORM's query building would cost more
-        than the database's work. On PostgreSQL it is a prepared statement
-        on a cursor of the batch's own, so neither side parses it again."""
+        """Record that the server accepted the row's message: one narrow
+        insert (`ReminderSent`), committed before the next message goes, and
+        folded into the row when the batch ends. On PostgreSQL a prepared
+        statement on a cursor of the batch's own, so neither side parses it
+        again; the ORM's query building would cost more than the insert."""
         sent_at = timezone.now()
         if self._prepared is not None:
             # As Django's: its errors, and a broken connection is not reused.
             with connection.wrap_database_errors:
-                self._prepared.execute(
-                    self._mark_sent_sql,
-                    [State.SENT.value, sent_at, row.pk, self._claim],
-                    prepare=True,
-                )
-            done = self._prepared.rowcount == 1
+                self._prepared.execute(self._sent_sql, [row.pk, sent_at], prepare=True)
         else:
-            field = Reminder._meta.get_field("sent_at")
+            field = ReminderSent._meta.get_field("sent_at")
             with connection.cursor() as cursor:
                 cursor.execute(
-                    self._mark_sent_sql,
-                    [
-                        State.SENT.value,
-                        field.get_db_prep_value(sent_at, connection),
-                        row.pk,
-                        self._claim_db,
-                    ],
+                    self._sent_sql, [row.pk, field.get_db_prep_value(sent_at, connection)]
                 )
-                done = cursor.rowcount == 1
-        if not done:
-            logger.warning("Reminder %s was reclaimed while its batch was running", row.pk)
-        else:
-            self.finished.append(row.pk)
-        return done
+        # Already there only if another worker sent it too (this batch stalled
+        # past the timeout): sent either way.
+        self.finished.append(row.pk)
+        self.sent.append(row.pk)
+        return True
 
     def close(self) -> None:
         if self._prepared is not None:
@@ -764,6 +786,10 @@ def reminders_send(*, ids: Sequence[int], claim: str) -> SendReport:
         mailer.close()
         batch.close()
         _commit_lazily(False)
+        if batch.sent:
+            # Left to the dispatcher's next run if the database is away now.
+            with contextlib.suppress(DatabaseError):
+                reminders_fold(ids=batch.sent)
         # The rendered messages of the rows done with have served: dropped in
         # one statement, off the per-message path. (A row going back to
         # pending keeps its message for the next attempt.)
@@ -816,7 +842,7 @@ def _send_one(row: Reminder, batch: _Batch, mailer: _Mailer, report: SendReport)
         else:
             _retry_later(row, batch, _describe(error), report)
         return
-    # Accepted. From here until this update commits, a crash means the row is
+    # Accepted. From here until this record commits, a crash means the row is
     # reclaimed and sent again: the one window exactly-once cannot close.
     report.sent += batch.mark_sent(row)
 

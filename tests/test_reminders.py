@@ -29,7 +29,7 @@ from kombu.exceptions import OperationalError
 
 from clinic.models import Clinic, Consult, Patient, StaffMember
 from exercises import links, reminders
-from exercises.models import Assignment, Reminder, ReminderMessage, SessionLog
+from exercises.models import Assignment, Reminder, ReminderMessage, ReminderSent, SessionLog
 from exercises.services import assignment_update
 from tests.factories import ClinicFactory, PatientFactory
 from tests.integration import RecordingHandler, free_port
@@ -488,7 +488,9 @@ def test_sending_a_rendered_batch_costs_the_same_queries_for_3_or_30_reminders(
         assert len(smtp.received) == count
         # Less the one record per message (on PostgreSQL a prepared statement
         # of its own, which Django does not see).
-        return sum("SET state = 'sent'" not in query["sql"] for query in queries)
+        return sum(
+            not query["sql"].startswith("INSERT INTO exercises_remindersent") for query in queries
+        )
 
     assert queries_to_send(3, NOW) == queries_to_send(30, NOW + timedelta(hours=2))
 
@@ -598,29 +600,46 @@ def test_a_stuck_claim_is_reclaimed_after_the_timeout_and_its_late_task_does_not
 
 
 def test_a_crash_between_the_servers_accept_and_the_record_repeats_only_that_message(
-    clock: Any, clinic: Clinic, scripted: type[ScriptedBackend], settings: Any
+    clock: Any,
+    clinic: Clinic,
+    scripted: type[ScriptedBackend],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Exactly once is impossible here: the server took the message, then the
-    worker died before writing `sent`. The row is reclaimed and sent again.
-    Every other message of the batch still goes exactly once."""
+    worker died before recording it. The row is reclaimed and sent again.
+    The message before it was recorded (in ReminderSent) but the worker died
+    before folding that into its row: it is marked sent, not sent again. The
+    rest of the batch goes exactly once."""
     plans_due_at(clinic=clinic, count=5, now=NOW)
     reminders.reminders_plan()
     batches: list[tuple[list[int], str]] = []
     reminders.reminders_dispatch(publish=lambda ids, claim: batches.append((ids, claim)))
     [(ids, claim)] = batches
     scripted.script = [None, CRASH_AFTER_ACCEPT]
+    fold = reminders.reminders_fold
+
+    def killed_before_folding(*, ids: Any = None) -> int:
+        raise WorkerDied("killed")  # the dying batch's own fold never runs
+
+    monkeypatch.setattr(reminders, "reminders_fold", killed_before_folding)
     with pytest.raises(WorkerDied):
         reminders.reminders_send(ids=ids, claim=claim)
-    assert Counter(Reminder.objects.filter(pk__in=ids).values_list("state", flat=True)) == {
-        State.SENT: 1,
-        State.SENDING: 4,
+    monkeypatch.setattr(reminders, "reminders_fold", fold)
+    assert set(Reminder.objects.filter(pk__in=ids).values_list("state", flat=True)) == {
+        State.SENDING
     }
+    [recorded] = ReminderSent.objects.values_list("reminder_id", flat=True)
+    first = scripted.accepted[0].to[0]
 
     clock.move_to(NOW + timedelta(seconds=settings.REMINDER_SENDING_TIMEOUT + 1))
     reminders.reminders_dispatch()
     assert set(Reminder.objects.filter(pk__in=ids).values_list("state", flat=True)) == {State.SENT}
+    assert Reminder.objects.get(pk=recorded).attempts == 1  # folded, not sent again
+    assert not ReminderSent.objects.exists()
     per_recipient = Counter(m.to[0] for m in scripted.accepted)
     assert len(per_recipient) == 5  # none lost
+    assert per_recipient[first] == 1
     assert sum(per_recipient.values()) - len(per_recipient) == 1  # one duplicate per crash
 
 
