@@ -231,7 +231,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Reminders (exercises/reminders.py) ------------------------------------------
 # Reminders each send task takes over one SMTP connection.
-REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 100)
+REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 250)
 # A claimed reminder not finished after this many seconds goes back to the
 # queue (its worker died, or the broker lost its task): it may go twice.
 REMINDER_SENDING_TIMEOUT = env_int("REMINDER_SENDING_TIMEOUT", 600)

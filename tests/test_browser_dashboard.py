@@ -107,3 +107,17 @@ def test_marking_reviewed_in_the_queue_works_in_place(page: Page, demo: LiveServ
     expect(row).to_contain_text("Reviewed")
     expect(row).to_have_class("list-group-item queue-row is-reviewed")
     expect(page).to_have_url(f"{demo.url}/dashboard/")
+
+
+def test_the_physio_sees_a_bounced_reminder_and_opens_the_patient(
+    page: Page, demo: LiveServer
+) -> None:
+    # The demo data has one: Priya's reminder two session days ago bounced.
+    sign_in(page, demo.url, *PHYSIO)
+    card = page.get_by_test_id("undelivered")
+    expect(card.get_by_role("heading")).to_have_text("Reminder emails not delivered")
+    expect(card).to_contain_text("priya.nair@example.com")
+    expect(card).to_contain_text("550 5.1.1 Mailbox unavailable")
+    card.get_by_role("link", name="Priya Nair").click()
+    expect(page.get_by_role("heading", name="Priya Nair", level=1)).to_be_visible()
+    expect(page.get_by_text("priya.nair@example.com").first).to_be_visible()

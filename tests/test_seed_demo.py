@@ -70,3 +70,20 @@ def test_seed_demo_gives_a_demo_patient_a_plan_with_logged_sessions() -> None:
     adherence = plan.adherence()
     assert adherence["scheduled"] >= 8
     assert 0.5 < adherence["rate"] < 1
+
+
+def test_seed_demo_shows_a_bounced_reminder_on_the_physios_dashboard() -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from exercises.models import Reminder
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    [bounced] = Reminder.objects.failed()
+    assert bounced.patient.email == "priya.nair@example.com"
+    client = Client()
+    client.force_login(User.objects.get(email="physio@example.com"))
+    page = client.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="undelivered"' in page
+    assert "Priya Nair" in page and "550 5.1.1 Mailbox unavailable" in page

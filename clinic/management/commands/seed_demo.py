@@ -184,6 +184,24 @@ class Command(BaseCommand):
             notes="Little and often. Keep the bridges slow.",
             notify=False,
         )
+        # Her reminder two session days ago bounced: the dashboard shows it.
+        from exercises.models import Reminder
+
+        bounced = plan.session_days(plan.start_date, today - timedelta(days=1))[-2]
+        Reminder.objects.get_or_create(
+            assignment=plan,
+            day=bounced,
+            defaults={
+                "kind": Reminder.Kind.EXERCISE,
+                "clinic": plan.clinic,
+                "patient": priya,
+                "due_at": plan.reminder_at(bounced),
+                "send_after": plan.reminder_at(bounced),
+                "state": Reminder.State.FAILED,
+                "attempts": 1,
+                "last_error": f"{priya.email}: 550 5.1.1 Mailbox unavailable",
+            },
+        )
         pain = 6
         for n, day in enumerate(plan.session_days(plan.start_date, today - timedelta(days=1))):
             if n % 5 == 3:
