@@ -241,8 +241,8 @@ REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 8)
 # PostgreSQL: record each "sent" without waiting for the disk flush. A worker
 # crash still loses nothing recorded; a crash of the database server itself may
 # forget the last fraction of a second of records, and those reminders go again
-# (the durability SQLite has here with synchronous=NORMAL). Roughly doubles the
-# send rate where fsync is slow.
+# (the durability SQLite has here with synchronous=NORMAL). Off by default: it
+# helps only where each disk flush is slow (no write cache).
 REMINDER_ASYNC_COMMIT = env_bool("REMINDER_ASYNC_COMMIT", False)
 # One SMTP exchange can wait several EMAIL_TIMEOUTs; a claim must outlast it,
 # or a slow send would be reclaimed and sent again while it is still going.

@@ -569,7 +569,11 @@ def _sendmail_plain(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes
     if code not in (250, 251):
         _give_up(smtp, code)
         raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-    code, reply = smtp.data(data)
+    try:
+        code, reply = smtp.data(data)
+    except smtplib.SMTPDataError as refused:  # DATA itself refused: end the transaction
+        _give_up(smtp, refused.smtp_code)
+        raise
     if code != 250:
         _give_up(smtp, code)
         raise smtplib.SMTPDataError(code, reply)

@@ -495,6 +495,23 @@ def test_sending_a_rendered_batch_costs_the_same_queries_for_3_or_30_reminders(
     assert queries_to_send(3, NOW) == queries_to_send(30, NOW + timedelta(hours=2))
 
 
+def test_after_a_refused_message_the_next_goes_through_on_the_same_connection(
+    clock: Any, clinic: Clinic, smtp: ScriptedHandler
+) -> None:
+    plans_due_at(clinic=clinic, count=2, now=NOW)
+    reminders.reminders_plan()
+    assert reminders.reminders_render() == 4  # today's and tomorrow's
+    smtp.fail_next("554 5.6.0 Message content rejected")
+    reminders.reminders_dispatch()
+    due = Reminder.objects.filter(due_at__lte=NOW)
+    states = Counter(due.values_list("state", "last_error"))
+    assert states == {
+        (State.FAILED, "554 5.6.0 Message content rejected"): 1,
+        (State.SENT, ""): 1,
+    }
+    assert len(smtp.received) == 1 and len(smtp.refused) == 1
+
+
 def test_a_message_rendered_before_the_plan_changed_is_built_again(
     plan: Assignment, smtp: ScriptedHandler
 ) -> None:
