@@ -481,7 +481,8 @@ def undelivered_reminders(
             "email": row["patient__email"],
             "what": what or "reminder",
             "when": row["due_at"].astimezone(zone),
-            "error": row["last_error"],
+            # "address: 550 ...": the address is shown above it.
+            "error": row["last_error"].removeprefix(f"{row['patient__email']}: "),
         }
     return list(found.values())[:limit], len(found)
 
