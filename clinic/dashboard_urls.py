@@ -7,6 +7,7 @@ urlpatterns = [
     path("dashboard/ping/", views.dashboard_ping, name="dashboard_ping"),
     path("dashboard/patients/", views.patient_list, name="patient_list"),
     path("dashboard/patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("dashboard/patients/<int:pk>/edit/", views.patient_edit, name="patient_edit"),
     path(
         "dashboard/patients/<int:pk>/notes/",
         views.patient_note_create,

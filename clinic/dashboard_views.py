@@ -26,7 +26,7 @@ from clinic.access import (
     staff_required,
 )
 from clinic.audit import audit_record
-from clinic.forms import AuditFilterForm, ClinicalNoteForm, PatientSearchForm
+from clinic.forms import AuditFilterForm, ClinicalNoteForm, PatientDetailsForm, PatientSearchForm
 from clinic.models import AuditEvent, Patient, StaffMember
 from triage import engine
 
@@ -198,6 +198,26 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     audit_record(request, clinic=patient.clinic, action=AuditEvent.Action.VIEW, obj=patient)
     member = staff_for(request)
     return render(request, "clinic/patient_detail.html", _patient_context(request, patient, member))
+
+
+@staff_required
+def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff, reception too, put a patient's contact details right."""
+    patient = get_patient_or_404(request, pk)
+    form = PatientDetailsForm(request.POST or None, instance=Patient.objects.get(pk=patient.pk))
+    if request.method == "POST" and form.is_valid():
+        changed = services.patient_update(patient=patient, fields=form.cleaned_data)
+        if changed:
+            audit_record(
+                request,
+                clinic=patient.clinic,
+                action=AuditEvent.Action.UPDATE,
+                obj=patient,
+                summary="Changed " + ", ".join(changed),
+            )
+            messages.success(request, "Details saved.")
+        return redirect(patient.get_absolute_url())
+    return render(request, "clinic/patient_edit.html", {"patient": patient, "form": form})
 
 
 @clinical_staff_required

@@ -8,6 +8,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.urls import reverse
 
 from clinic import emails
+from clinic.booking import zone_names
+from clinic.models import Patient, User
 
 
 class LoginForm(AuthenticationForm):
@@ -96,3 +98,45 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, staff: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].choices = [("", "Everyone"), *staff]
+
+
+class PatientDetailsForm(forms.ModelForm):
+    """A patient's details as staff put them right (a mistyped address, a new
+    phone number). Consent stays the patient's to give: it is not here."""
+
+    class Meta:
+        model = Patient
+        fields = ["first_name", "last_name", "email", "phone", "date_of_birth", "time_zone"]
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+        help_texts = {
+            "email": "Plans, reminders and sign-in links go here.",
+            "time_zone": "Reminders go at the patient's chosen time on this clock.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"] = forms.ChoiceField(
+            label="Time zone",
+            choices=[(name, name.replace("_", " ")) for name in sorted(zone_names())],
+            help_text=self._meta.help_texts["time_zone"],  # type: ignore[index]
+        )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        patient = self.instance
+        if not email:
+            return email
+        others = Patient.objects.filter(clinic_id=patient.clinic_id, email=email)
+        if others.exclude(pk=patient.pk).exists():
+            raise forms.ValidationError(
+                "Another patient of this clinic has this address.", code="taken"
+            )
+        # A patient with a login signs in at this address too.
+        if (
+            patient.user_id
+            and User.objects.filter(email=email).exclude(pk=patient.user_id).exists()
+        ):
+            raise forms.ValidationError(
+                "This address is already someone else's sign-in.", code="taken_login"
+            )
+        return email

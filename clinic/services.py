@@ -62,3 +62,22 @@ def clinical_note_create(*, patient: Patient, author: User, body: str) -> Clinic
     note.full_clean()
     note.save()
     return note
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, fields: dict[str, object]) -> list[str]:
+    """Put right a patient's details (validated by `PatientDetailsForm`).
+    Returns the names of the fields that changed. A patient with a login signs
+    in at their new address too. Reminders already rendered for the old
+    address are rendered again: their content key names the address."""
+    changed = [name for name, value in fields.items() if getattr(patient, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(patient, name, fields[name])
+    patient.save()
+    user = patient.user
+    if "email" in changed and patient.email and user is not None and user.staff_member is None:
+        user.email = patient.email
+        user.save(update_fields=["email"])
+    return changed

@@ -8,7 +8,7 @@ from datetime import date
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from clinic.models import Clinic
+from clinic.models import Clinic, Patient
 from tests.browser import PHYSIO, sign_in
 from triage import engine
 from triage.models import Intake
@@ -121,3 +121,12 @@ def test_the_physio_sees_a_bounced_reminder_and_opens_the_patient(
     card.get_by_role("link", name="Priya Nair").click()
     expect(page.get_by_role("heading", name="Priya Nair", level=1)).to_be_visible()
     expect(page.get_by_text("priya.nair@example.com").first).to_be_visible()
+
+    # Priya gives her right address; the physio puts it in.
+    page.get_by_role("link", name="Edit Priya Nair's details").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit Priya Nair's details")
+    page.get_by_label("Email").fill("priya.nair@example.org")
+    page.get_by_role("button", name="Save details").click()
+    expect(page.get_by_text("Details saved.")).to_be_visible()
+    expect(page.get_by_role("link", name="priya.nair@example.org")).to_be_visible()
+    assert Patient.objects.get(first_name="Priya").email == "priya.nair@example.org"

@@ -426,11 +426,84 @@ def test_signed_out_visitors_and_patients_are_kept_out(
         reverse("dashboard_ping"),
         reverse("patient_list"),
         reverse("patient_detail", args=[patient.pk]),
+        reverse("patient_edit", args=[patient.pk]),
         reverse("audit_log"),
     ]
     for url in urls:
         assert client.get(url).status_code == 302, url
         assert patient_client.get(url).status_code == 403, url
+
+
+# Putting a patient's details right ------------------------------------------------
+
+DETAILS = {
+    "first_name": "Jamie",
+    "last_name": "Rivers",
+    "email": "jamie.rivers@example.org",
+    "phone": "07700 900123",
+    "date_of_birth": "1990-06-15",
+    "time_zone": "Europe/Dublin",
+}
+
+
+@pytest.mark.parametrize("who", ["physio_client", "receptionist_client"])
+def test_staff_put_a_patients_address_right_and_it_is_audited(
+    who: str, request: pytest.FixtureRequest, patient: Patient
+) -> None:
+    client: Client = request.getfixturevalue(who)
+    url = reverse("patient_edit", args=[patient.pk])
+    page = client.get(url).content.decode()
+    assert 'value="jamie@example.com"' in page and "Save details" in page
+    response = client.post(url, {**DETAILS, "email": " Jamie.Rivers@Example.org "})
+    assert response.status_code == 302 and response["Location"] == patient.get_absolute_url()
+    patient.refresh_from_db()
+    assert (patient.email, patient.phone, patient.time_zone) == (
+        "jamie.rivers@example.org",
+        "07700 900123",
+        "Europe/Dublin",
+    )
+    assert patient.date_of_birth == date(1990, 6, 15)
+    # Their sign-in links go to the new address too.
+    assert patient.user.email == "jamie.rivers@example.org"
+    event = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE)
+    assert (event.object_id, event.summary) == (
+        str(patient.pk),
+        "Changed email, phone, date_of_birth, time_zone",
+    )
+    # Saving again unchanged records nothing new.
+    client.post(url, DETAILS)
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.UPDATE).count() == 1
+
+
+def test_an_address_another_patient_or_login_has_is_refused_and_nothing_changes(
+    physio_client: Client, patient: Patient, clinic: Clinic, other_clinic: Clinic
+) -> None:
+    PatientFactory(clinic=clinic, email="sam@example.com")
+    PatientFactory(clinic=other_clinic, email="alex@example.com")
+    url = reverse("patient_edit", args=[patient.pk])
+    response = physio_client.post(url, {**DETAILS, "email": "sam@example.com", "phone": "1"})
+    assert response.status_code == 200
+    assert "Another patient of this clinic has this address." in response.content.decode()
+    response = physio_client.post(url, {**DETAILS, "email": "physio@riverside.example.com"})
+    assert "already someone else&#x27;s sign-in" in response.content.decode()
+    response = physio_client.post(url, {**DETAILS, "time_zone": "Mars/Olympus"})
+    assert "Select a valid choice" in response.content.decode()
+    patient.refresh_from_db()
+    assert (patient.email, patient.phone) == ("jamie@example.com", "")
+    # Another clinic's patient with that address is no clash.
+    physio_client.post(url, {**DETAILS, "email": "alex@example.com"})
+    patient.refresh_from_db()
+    assert patient.email == "alex@example.com"
+
+
+def test_another_clinics_staff_cannot_see_or_change_a_patients_details(
+    other_physio_client: Client, patient: Patient
+) -> None:
+    url = reverse("patient_edit", args=[patient.pk])
+    assert other_physio_client.get(url).status_code == 404
+    assert other_physio_client.post(url, DETAILS).status_code == 404
+    patient.refresh_from_db()
+    assert patient.email == "jamie@example.com"
 
 
 # The patient list --------------------------------------------------------------
