@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,6 +27,7 @@ from clinic.access import (
 from clinic.audit import audit_record
 from clinic.forms import AuditFilterForm, ClinicalNoteForm, PatientDetailsForm, PatientSearchForm
 from clinic.models import AuditEvent, Patient, StaffMember
+from clinic.paging import page_of
 from triage import engine
 
 PATIENTS_PER_PAGE = 50
@@ -43,12 +43,6 @@ RULES = {
     "ending": "Time to review, extend or discharge",
 }
 AUDIT_PER_PAGE = 50
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @staff_required
@@ -128,7 +122,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         risk=data.get("risk", ""),
         active_plan=data.get("plan", ""),
     )
-    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page, query = page_of(request, patients, PATIENTS_PER_PAGE)
     names = {c.user_id: c.display_name for c in clinicians}
     for patient in page:
         patient.clinician_name = names.get(patient.clinician_user_id, "")  # type: ignore[attr-defined]
@@ -141,7 +135,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query,
             "filtered": any(data.get(k) for k in ("q", "clinician", "risk", "plan")),
             "staff": member,
         },
@@ -261,7 +255,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         # Another clinic's patient id is a 404 here as everywhere.
         patient = get_object_or_404(Patient.objects.for_clinic(clinic), pk=data["patient"])
     events = reads.audit_events(clinic, patient=patient, actor_id=data.get("user"))
-    page = Paginator(events, AUDIT_PER_PAGE).get_page(request.GET.get("page"))
+    page, query = page_of(request, events, AUDIT_PER_PAGE)
     names = reads.describe_events(list(page))
     rows = [(event, *names.get((event.object_type, event.object_id), ("", None))) for event in page]
     return render(
@@ -272,6 +266,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "patient": patient,
-            "query": _query_without_page(request),
+            "query": query,
         },
     )

@@ -4,7 +4,6 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +16,7 @@ from clinic.access import clinic_for, get_patient_or_404, staff_required
 from clinic.audit import audit_record
 from clinic.emails import absolute_url
 from clinic.models import AuditEvent
+from clinic.paging import page_of
 from exercises import calendar, links, reminders, services
 from exercises.forms import (
     AssignForm,
@@ -77,14 +77,12 @@ def library(request: HttpRequest) -> HttpResponse:
     clinic = clinic_for(request)
     form = LibraryFilterForm(request.GET or None)
     exercises = form.filter(Exercise.objects.for_clinic(clinic)).prefetch_related("regions")
-    page = Paginator(exercises.order_by("name", "pk"), 48).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, exercises.order_by("name", "pk"), 48)
     hidden = Exercise.objects.filter(hidden_for=clinic).order_by("name").only("pk", "name")
     return render(
         request,
         "exercises/library.html",
-        {"form": form, "page": page, "query": query.urlencode(), "hidden": hidden},
+        {"form": form, "page": page, "query": query, "hidden": hidden},
     )
 
 

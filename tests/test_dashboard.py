@@ -720,6 +720,7 @@ def test_the_audit_log_is_paginated(clinic_admin: StaffMember, patient: Patient)
     )
     html = html_of(client_for(clinic_admin.user), reverse("audit_log"), page=2)
     assert "Page 2 of 3" in html and html.count("Jamie Rivers</a>") == 50
+    assert '?page=1">Newer' in html and '?page=3">Older' in html
 
 
 # Charts ---------------------------------------------------------------------------

@@ -72,6 +72,10 @@ def test_the_library_page_runs_a_constant_number_of_queries_with_500_exercises(
         Exercise.regions.through(exercise=e, region=regions["core"]) for e in batch
     )
     assert count() == few
+    # Paged, keeping the filter from page to page.
+    html = physio_client.get(reverse("library"), {"region": "core", "page": 2}).content.decode()
+    assert "Page 2 of 11" in html
+    assert '?region=core&amp;page=1">Previous' in html and '?region=core&amp;page=3">Next' in html
 
 
 def test_a_clinics_own_exercise_is_hidden_from_other_clinics(
