@@ -77,6 +77,8 @@ PAIN_LOOKBACK_DAYS = 28
 ENDING_DAYS = 7
 UNDELIVERED_DAYS = 14
 UNDELIVERED_LIMIT = 6
+# The failures read to find the newest few patients; past this the count is "N+".
+UNDELIVERED_SCAN = 200
 
 CREDIT = {
     SessionLog.Completion.ALL: 1.0,
@@ -438,11 +440,12 @@ def needs_attention(
 
 def undelivered_reminders(
     clinic: Clinic, *, now: datetime, clinical: bool, limit: int = UNDELIVERED_LIMIT
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[dict[str, Any]], int, bool]:
     """Patients whose reminder emails the mail server refused for good (a bad
-    address, say) in the last UNDELIVERED_DAYS, newest first, one row each,
-    and how many patients in all; a patient drops off once a later reminder
-    goes through. One query, by the partial index on failed reminders.
+    address, say) in the last UNDELIVERED_DAYS, newest first, one row each;
+    how many patients in all, and whether there may be more (the newest
+    UNDELIVERED_SCAN failures were read). A patient drops off once a later
+    reminder goes through. One query, by the partial index on failed reminders.
 
     Reception sees the address and the error (putting an address right is
     their work) but not whether it was an exercise reminder: that says the
@@ -461,11 +464,11 @@ def undelivered_reminders(
             "kind",
             "due_at",
             "last_error",
-        )[:200]  # enough to find the newest few patients; the count says "200 or more"
+        )[:UNDELIVERED_SCAN]
     )
     patient_url = url_pattern("patient_detail")
     kinds = {
-        Reminder.Kind.EXERCISE: "exercise reminder",
+        Reminder.Kind.EXERCISE: "exercise reminder" if clinical else "reminder",
         Reminder.Kind.CONSULT_24H: "consult reminder",
         Reminder.Kind.CONSULT_1H: "consult reminder",
     }
@@ -474,17 +477,16 @@ def undelivered_reminders(
     for row in rows:
         if row["patient_id"] in found:
             continue
-        what = kinds[row["kind"]] if clinical or row["kind"] != Reminder.Kind.EXERCISE else ""
         found[row["patient_id"]] = {
             "patient": f"{row['patient__first_name']} {row['patient__last_name']}".strip(),
             "url": fill(patient_url, row["patient_id"]),
             "email": row["patient__email"],
-            "what": what or "reminder",
+            "what": kinds[row["kind"]],
             "when": row["due_at"].astimezone(zone),
             # "address: 550 ...": the address is shown above it.
             "error": row["last_error"].removeprefix(f"{row['patient__email']}: "),
         }
-    return list(found.values())[:limit], len(found)
+    return list(found.values())[:limit], len(found), len(rows) == UNDELIVERED_SCAN
 
 
 # The patient list -------------------------------------------------------------

@@ -59,9 +59,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "patient_count": clinic.patient_count,  # type: ignore[attr-defined]
     }
     # Every role: putting a patient's address right is reception's work too.
-    context["undelivered"], context["undelivered_total"] = reads.undelivered_reminders(
-        clinic, now=timezone.now(), clinical=member.can_see_clinical
-    )
+    (
+        context["undelivered"],
+        context["undelivered_total"],
+        context["undelivered_capped"],
+    ) = reads.undelivered_reminders(clinic, now=timezone.now(), clinical=member.can_see_clinical)
     if member.can_see_clinical:
         # A clinician's attention lists cover the plans they wrote, unless
         # they ask for the whole clinic; an admin sees the whole clinic.

@@ -537,14 +537,21 @@ class _Mailer:
     def send_wire(self, *, to: str, data: bytes) -> None:
         """A message rendered ahead, straight to the SMTP server, as Django's
         backend would send it (the same envelope, a fresh Date header)."""
-        smtp = self._open().connection
         date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME).encode()
-        data = b"Date: " + date + b"\r\n" + data
-        sender, recipient = _envelope(settings.DEFAULT_FROM_EMAIL), _envelope(to)
-        if sender.isascii() and recipient.isascii():
-            _sendmail_plain(smtp, sender, recipient, data)
-        else:
-            smtp.sendmail(sender, [recipient], data)
+        self._open().connection.sendmail(
+            _envelope(settings.DEFAULT_FROM_EMAIL),
+            [_envelope(to)],
+            b"Date: " + date + b"\r\n" + data,
+        )
+
+    def reset(self) -> None:
+        """After a refusal, end the server's mail transaction, so the next
+        message starts clean (sendmail does not when the DATA command itself
+        is refused)."""
+        smtp = getattr(self.connection, "connection", None)
+        if smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.rset()
 
     def close(self) -> None:
         connection, self.connection = self.connection, None
@@ -552,40 +559,6 @@ class _Mailer:
             # A broken connection may fail to say goodbye.
             with contextlib.suppress(Exception):
                 connection.close()
-
-
-def _sendmail_plain(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
-    """`smtp.sendmail(sender, [recipient], data)` for plain ASCII addresses
-    already in envelope form: the same commands, replies and exceptions, less
-    the RFC 5322 parse of both addresses that sendmail makes for every message
-    (it cost more than the rest of the send)."""
-    smtp.ehlo_or_helo_if_needed()
-    size = f" SIZE={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
-    code, reply = smtp.docmd("MAIL", f"FROM:<{sender}>{size}")
-    if code != 250:
-        _give_up(smtp, code)
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
-    code, reply = smtp.docmd("RCPT", f"TO:<{recipient}>")
-    if code not in (250, 251):
-        _give_up(smtp, code)
-        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-    try:
-        code, reply = smtp.data(data)
-    except smtplib.SMTPDataError as refused:  # DATA itself refused: end the transaction
-        _give_up(smtp, refused.smtp_code)
-        raise
-    if code != 250:
-        _give_up(smtp, code)
-        raise smtplib.SMTPDataError(code, reply)
-
-
-def _give_up(smtp: smtplib.SMTP, code: int) -> None:
-    """After a refusal, as sendmail does: a 421 means the server is closing."""
-    if code == 421:
-        smtp.close()
-    else:
-        with contextlib.suppress(smtplib.SMTPServerDisconnected):
-            smtp.rset()
 
 
 @functools.lru_cache(maxsize=64)
@@ -686,7 +659,7 @@ class _Batch(_Context):
             self.finished.append(row.pk)
         return bool(done)
 
-    def mark_sent(self, row: Reminder) -> bool:
+    def mark_sent(self, row: Reminder) -> None:
         """Record that the server accepted the row's message: one narrow
         insert (`ReminderSent`), committed before the next message goes, and
         folded into the row when the batch ends. On PostgreSQL a prepared
@@ -707,7 +680,6 @@ class _Batch(_Context):
         # past the timeout): sent either way.
         self.finished.append(row.pk)
         self.sent.append(row.pk)
-        return True
 
     def close(self) -> None:
         if self._prepared is not None:
@@ -841,6 +813,8 @@ def _send_one(row: Reminder, batch: _Batch, mailer: _Mailer, report: SendReport)
     except Exception as error:
         if _breaks_connection(error):
             mailer.close()
+        else:
+            mailer.reset()
         if _is_permanent(error):
             report.failed += batch.update(row, state=State.FAILED, last_error=_describe(error))
         else:
@@ -848,7 +822,8 @@ def _send_one(row: Reminder, batch: _Batch, mailer: _Mailer, report: SendReport)
         return
     # Accepted. From here until this record commits, a crash means the row is
     # reclaimed and sent again: the one window exactly-once cannot close.
-    report.sent += batch.mark_sent(row)
+    batch.mark_sent(row)
+    report.sent += 1
 
 
 def _retry_later(row: Reminder, batch: _Batch, error: str, report: SendReport) -> None:

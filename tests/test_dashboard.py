@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import charts, loadgen
+from clinic import dashboard as dashboard_reads
 from clinic.models import (
     AuditEvent,
     Clinic,
@@ -30,7 +31,7 @@ from clinic.models import (
     Patient,
     StaffMember,
 )
-from exercises.models import Assignment, Program, SessionLog
+from exercises.models import Assignment, Program, Reminder, SessionLog
 from tests.booking_helpers import consult_types
 from tests.conftest import client_for
 from tests.factories import PatientFactory, ProgramFactory, StaffFactory
@@ -432,6 +433,36 @@ def test_signed_out_visitors_and_patients_are_kept_out(
     for url in urls:
         assert client.get(url).status_code == 302, url
         assert patient_client.get(url).status_code == 403, url
+
+
+def test_undelivered_reminders_show_the_newest_patients_and_how_many_in_all(
+    physio: StaffMember, physio_client: Client, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(8):
+        patient = PatientFactory(clinic=clinic, first_name=f"Bounced{n}", email=f"b{n}@example.com")
+        plan = make_plan(patient, physio, start=TODAY - timedelta(days=20))
+        for days_ago in (1, 2):  # two failures each: one row per patient
+            due = NOW - timedelta(days=days_ago, minutes=n)
+            Reminder.objects.create(
+                kind=Reminder.Kind.EXERCISE,
+                clinic=clinic,
+                patient=patient,
+                assignment=plan,
+                day=due.date(),
+                due_at=due,
+                send_after=due,
+                state=Reminder.State.FAILED,
+                last_error=f"b{n}@example.com: 550 5.1.1 No such mailbox",
+            )
+    html = html_of(physio_client, reverse("dashboard"))
+    card = html.split('data-testid="undelivered"')[1].split("</section>")[0]
+    shown = re.findall(r">(Bounced\d)[^<]*</a>", card)
+    assert shown == [f"Bounced{n}" for n in range(6)]  # newest first
+    assert "The latest 6 of 8." in html and ">8</span>" in html
+    # Reading fewer failures than there are, the count says so.
+    monkeypatch.setattr(dashboard_reads, "UNDELIVERED_SCAN", 10)
+    html = html_of(physio_client, reverse("dashboard"))
+    assert "The latest 6 of 8 or more." in html and ">8+</span>" in html
 
 
 # Putting a patient's details right ------------------------------------------------
