@@ -537,12 +537,14 @@ class _Mailer:
     def send_wire(self, *, to: str, data: bytes) -> None:
         """A message rendered ahead, straight to the SMTP server, as Django's
         backend would send it (the same envelope, a fresh Date header)."""
+        smtp = self._open().connection
         date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME).encode()
-        self._open().connection.sendmail(
-            _envelope(settings.DEFAULT_FROM_EMAIL),
-            [_envelope(to)],
-            b"Date: " + date + b"\r\n" + data,
-        )
+        data = b"Date: " + date + b"\r\n" + data
+        sender, recipient = _envelope(settings.DEFAULT_FROM_EMAIL), _envelope(to)
+        if sender.isascii() and recipient.isascii():
+            _sendmail_plain(smtp, sender, recipient, data)
+        else:
+            smtp.sendmail(sender, [recipient], data)
 
     def reset(self) -> None:
         """After a refusal, end the server's mail transaction, so the next
@@ -559,6 +561,27 @@ class _Mailer:
             # A broken connection may fail to say goodbye.
             with contextlib.suppress(Exception):
                 connection.close()
+
+
+def _sendmail_plain(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """`smtp.sendmail(sender, [recipient], data)` for plain ASCII addresses
+    already in envelope form: the same commands and exceptions, less the
+    RFC 5322 parse of both addresses sendmail makes for every message. That
+    parse is CPU the mail server's share of a small machine needs: the
+    benchmark measured 81-92 % of its baseline with sendmail and 92-93 % with
+    this. After a refusal the caller closes the connection (421) or resets it
+    (`_Mailer.reset`)."""
+    smtp.ehlo_or_helo_if_needed()
+    size = f" SIZE={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    code, reply = smtp.docmd("MAIL", f"FROM:<{sender}>{size}")
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = smtp.docmd("RCPT", f"TO:<{recipient}>")
+    if code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    code, reply = smtp.data(data)
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
 
 
 @functools.lru_cache(maxsize=64)
@@ -586,9 +609,12 @@ def _is_permanent(error: Exception) -> bool:
 
 
 def _breaks_connection(error: Exception) -> bool:
+    # 421: the server is closing the connection.
     if isinstance(error, smtplib.SMTPResponseException):
-        return error.smtp_code == 421  # the server is closing the connection
-    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPRecipientsRefused)
+        return error.smtp_code == 421
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _ in error.recipients.values())
+    return isinstance(error, OSError)
 
 
 def _describe(error: Exception) -> str:

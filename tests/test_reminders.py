@@ -457,6 +457,7 @@ def test_a_rendered_message_with_a_line_starting_with_a_dot_arrives_whole(
         ("mail", "553 5.7.1 Sender not allowed", State.FAILED, "553 5.7.1 Sender not allowed"),
         ("rcpt", "452 4.2.2 Mailbox full", State.PENDING, "jamie@example.com: 452 4.2.2"),
         ("mail", "421 4.3.2 Shutting down", State.PENDING, "421 4.3.2 Shutting down"),
+        ("rcpt", "421 4.3.2 Shutting down", State.PENDING, "jamie@example.com: 421 4.3.2"),
     ],
 )
 def test_a_rendered_reminder_refused_by_the_server_is_failed_or_retried(
