@@ -567,10 +567,10 @@ def _sendmail_plain(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes
     """`smtp.sendmail(sender, [recipient], data)` for plain ASCII addresses
     already in envelope form: the same commands and exceptions, less the
     RFC 5322 parse of both addresses sendmail makes for every message. That
-    parse is CPU the mail server's share of a small machine needs: the
-    benchmark measured 81-92 % of its baseline with sendmail and 92-93 % with
-    this. After a refusal the caller closes the connection (421) or resets it
-    (`_Mailer.reset`)."""
+    parse is CPU the mail server's share of a small machine needs: on 2
+    cores, benchmarks/reminders.py gave about 81 % of its baseline with
+    sendmail and 92 % with this (runs vary by some 15 %). After a refusal
+    the caller closes the connection (421) or resets it (`_Mailer.reset`)."""
     smtp.ehlo_or_helo_if_needed()
     size = f" SIZE={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
     code, reply = smtp.docmd("MAIL", f"FROM:<{sender}>{size}")
